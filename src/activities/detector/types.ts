@@ -1,0 +1,83 @@
+/**
+ * The Speech Platform client's surface, as the activities use it. Wire names (`task_id`) stay in
+ * `wire.ts`; here a platform task is a *detection job*.
+ */
+import type { Readable } from 'node:stream';
+
+/** One file of the multipart upload, streamed: never buffered whole. */
+export interface UploadFile {
+  /** Bytes of the file; consumed exactly once. */
+  body: Readable | AsyncIterable<Uint8Array>;
+  /** Filename sent in the part's Content-Disposition (the platform may use its extension). */
+  filename: string;
+  contentType?: string;
+  /** Byte length, when known; with both lengths known the request carries a Content-Length. */
+  size?: number;
+  /** 0-based channel to analyse; sent as the configured query parameter for this file. */
+  channel?: number;
+}
+
+export interface SubmitRequest {
+  reference: UploadFile;
+  questioned: UploadFile;
+  /** Serialised into the `config` form field. */
+  config?: Record<string, unknown>;
+  /** Extra query parameters, passed through untouched. */
+  params?: Record<string, string>;
+  /** Sent as `x-correlation-id`. */
+  correlationId?: string;
+  signal?: AbortSignal;
+}
+
+/** A job the platform accepted. `statusUrl` is absolute. */
+export interface AcceptedJob {
+  jobId: string;
+  statusUrl: string;
+  /** State in the 202 body, if any (normally `pending`). */
+  state: string | undefined;
+}
+
+/** A status answer. `state` is the platform's string as it is: unknown states are not errors. */
+export interface JobStatus {
+  jobId: string;
+  state: string;
+  /** Present when `state === 'done'`; `null` means too little speech. */
+  score?: number | null;
+  error?: { type: string; message: string; detail?: unknown };
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+/** The client. No retries inside: Temporal owns retries. */
+export interface DetectorClient {
+  /** Base URL it talks to, without a trailing slash. */
+  readonly baseUrl: string;
+  /**
+   * POSTs both files to the referential deepfake detection endpoint.
+   * @throws DetectorHttpError on any non-202 answer; DetectorProtocolError on an unreadable 202.
+   */
+  submit(request: SubmitRequest): Promise<AcceptedJob>;
+  /**
+   * GETs a job's status.
+   * @throws DetectorHttpError on a non-200 answer (404 = lost or expired).
+   */
+  getJob(statusUrl: string, options?: RequestOptions): Promise<JobStatus>;
+  /** GET /api/system/info. @throws DetectorHttpError */
+  systemInfo(options?: RequestOptions): Promise<{ version: string | null }>;
+  close(): Promise<void>;
+}
+
+export interface DetectorClientOptions {
+  baseUrl: string;
+  /** Injected dispatcher (tests: MockAgent). Default: a Pool-backed Agent built from the options below. */
+  dispatcher?: import('undici').Dispatcher;
+  headers?: Record<string, string>;
+  /** PEM text of a CA to trust in addition to none: replaces the default trust store for this client. */
+  ca?: string;
+  channelParams?: { reference: string; questioned: string };
+  connections?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+}
