@@ -1,0 +1,33 @@
+import { Context } from '@temporalio/activity';
+import type { JobCheck, SubmittedJob } from '../shared/detection.ts';
+import { DetectorHttpError, type DetectorClient } from './detector/index.ts';
+import { toDetectorFailure } from './detector-failures.ts';
+
+const SETTLED_STATES = new Set(['pending', 'running']);
+
+/**
+ * Asks the platform once where a job stands. A 404 is an outcome, not an error: the job was lost
+ * (expired, or the appliance restarted) and the workflow decides to resubmit. Unknown states come
+ * back as `unknown` so a newer appliance's extra states never fail a detection. Idempotent.
+ * @throws ApplicationFailure for other HTTP errors, classified by toDetectorFailure.
+ */
+export async function checkDetection(detector: DetectorClient, job: SubmittedJob): Promise<JobCheck> {
+  const { cancellationSignal: signal, log } = Context.current();
+  try {
+    const status = await detector.getJob(job.statusUrl, { signal });
+    if (status.state === 'done') return { state: 'done', score: status.score ?? null };
+    if (status.state === 'failed' || status.state === 'rejected') {
+      return {
+        state: status.state,
+        errorType: status.error?.type ?? 'unknown',
+        message: status.error?.message ?? `the platform reported ${status.state} without a message`,
+      };
+    }
+    if (SETTLED_STATES.has(status.state)) return { state: status.state as 'pending' | 'running' };
+    log.warn('unknown detection job state; treating it as still running', { state: status.state });
+    return { state: 'unknown', platformState: status.state };
+  } catch (err) {
+    if (err instanceof DetectorHttpError && err.status === 404) return { state: 'lost' };
+    throw toDetectorFailure(err);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Structural checks of a `DetectInput`, shared by the CLI (before starting) and the workflow (so
+ * input from any client is checked). Pure: returns problems, throws nothing.
+ */
+import type { DetectInput } from './detection.ts';
+import type { MediaRef } from './media.ts';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function mediaProblems(name: string, ref: unknown): string[] {
+  if (!isRecord(ref)) return [`${name} must be an object {bucket, key, channel?}`];
+  const media = ref as Partial<MediaRef>;
+  const problems: string[] = [];
+  if (typeof media.bucket !== 'string' || media.bucket === '') problems.push(`${name}.bucket must be a non-empty string`);
+  if (typeof media.key !== 'string' || media.key === '') problems.push(`${name}.key must be a non-empty string`);
+  if (media.channel !== undefined && !(Number.isInteger(media.channel) && media.channel >= 0)) {
+    problems.push(`${name}.channel must be a 0-based channel index, got ${JSON.stringify(media.channel)}`);
+  }
+  return problems;
+}
+
+function positiveNumbers(name: string, value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!isRecord(value)) return [`${name} must be an object`];
+  return Object.entries(value)
+    .filter(([, v]) => typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+    .map(([k, v]) => `${name}.${k} must be a non-negative number, got ${JSON.stringify(v)}`);
+}
+
+/**
+ * Lists everything wrong with a detection input; empty when it is usable.
+ * @example detectInputProblems({ reference: { bucket: 'b', key: '' }, questioned }) // ['reference.key must be …']
+ */
+export function detectInputProblems(input: unknown): string[] {
+  if (!isRecord(input)) return ['input must be an object {reference, questioned, …}'];
+  const value = input as Partial<DetectInput>;
+  const problems = [...mediaProblems('reference', value.reference), ...mediaProblems('questioned', value.questioned)];
+  if (value.config !== undefined && !isRecord(value.config)) problems.push('config must be a JSON object');
+  if (value.params !== undefined) {
+    if (!isRecord(value.params) || !Object.values(value.params).every((v) => typeof v === 'string')) {
+      problems.push('params must map names to string values');
+    }
+  }
+  if (value.threshold !== undefined && !(typeof value.threshold === 'number' && Number.isFinite(value.threshold))) {
+    problems.push(`threshold must be a finite number, got ${JSON.stringify(value.threshold)}`);
+  }
+  if (value.result !== undefined) {
+    if (!isRecord(value.result)) problems.push('result must be an object {bucket?, key?}');
+    else {
+      for (const field of ['bucket', 'key'] as const) {
+        const v = value.result[field];
+        if (v !== undefined && (typeof v !== 'string' || v === '')) problems.push(`result.${field} must be a non-empty string`);
+      }
+    }
+  }
+  problems.push(...positiveNumbers('polling', value.polling), ...positiveNumbers('resubmit', value.resubmit));
+  return problems;
+}

@@ -1,0 +1,80 @@
+/**
+ * Local files become S3 objects under a content-addressed key, so uploading the same recording
+ * twice stores it once and a key always means the same bytes.
+ */
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import type { MediaRef } from '../shared/media.ts';
+
+/** Thrown for a media argument that names nothing usable. */
+export class MediaArgumentError extends Error {
+  override name = 'MediaArgumentError';
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.wav': 'audio/wav',
+  '.mp3': 'audio/mpeg',
+  '.flac': 'audio/flac',
+  '.ogg': 'audio/ogg',
+  '.opus': 'audio/ogg',
+};
+
+/**
+ * Parses `s3://bucket/key`; anything else is a local path.
+ * @example parseS3Url('s3://media/calls/a.wav') // { bucket: 'media', key: 'calls/a.wav' }
+ */
+export function parseS3Url(value: string): { bucket: string; key: string } | undefined {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(value);
+  return match ? { bucket: match[1]!, key: match[2]! } : undefined;
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Resolves a media argument to an S3 reference, uploading a local file to
+ * `<bucket>/media/<sha256><ext>` unless that object is already there.
+ * @throws MediaArgumentError naming the argument when it is neither an s3:// URL nor a readable file.
+ */
+export async function resolveMedia(
+  s3: S3Client,
+  bucket: string | undefined,
+  argument: string,
+  role: string,
+): Promise<MediaRef> {
+  const s3Ref = parseS3Url(argument);
+  if (s3Ref) return s3Ref;
+  if (argument.startsWith('s3://')) {
+    throw new MediaArgumentError(`${role} "${argument}" is not a valid s3://bucket/key URL`);
+  }
+  const info = await stat(argument).catch(() => undefined);
+  if (!info?.isFile()) throw new MediaArgumentError(`${role} "${argument}" is not a readable file or s3://bucket/key URL`);
+  if (!bucket) throw new MediaArgumentError(`${role} "${argument}" is a local file, but no S3_BUCKET is configured to upload it to`);
+  const extension = extname(argument).toLowerCase();
+  const key = `media/${await sha256File(argument)}${extension}`;
+  const exists = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
+    () => true,
+    (err: { $metadata?: { httpStatusCode?: number } }) => {
+      if (err.$metadata?.httpStatusCode === 404) return false;
+      throw err;
+    },
+  );
+  if (!exists) {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: createReadStream(argument),
+        ContentLength: info.size,
+        ContentType: CONTENT_TYPES[extension] ?? 'application/octet-stream',
+      }),
+    );
+  }
+  return { bucket, key };
+}

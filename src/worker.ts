@@ -1,0 +1,65 @@
+/**
+ * The one place workflows and activities are registered.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import type { AppConfig, DetectorConfig } from './config.ts';
+import { createActivities } from './activities/index.ts';
+import { createDetectorClient, type DetectorClient } from './activities/detector/index.ts';
+import { createS3Client } from './activities/s3-client.ts';
+
+/** The workflow bundle's entry point (bundled by the worker with webpack + swc). */
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+/**
+ * Builds the platform client from config: pooled connections, explicit timeouts, extra headers,
+ * and the operator's CA when the appliance's certificate is not publicly signed.
+ */
+export function detectorClientFromConfig(detector: DetectorConfig): DetectorClient {
+  return createDetectorClient({
+    baseUrl: detector.url,
+    headers: detector.headers,
+    ca: detector.caFile ? readFileSync(detector.caFile, 'utf8') : undefined,
+    channelParams: { reference: detector.referenceChannelParam, questioned: detector.questionedChannelParam },
+    connections: detector.connections,
+    headersTimeoutMs: detector.headersTimeoutMs,
+    bodyTimeoutMs: detector.bodyTimeoutMs,
+  });
+}
+
+export interface DetectionWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  config: AppConfig & { detector: DetectorConfig };
+  /** A prebuilt bundle (tests bundle once per file); default: bundle WORKFLOWS_PATH. */
+  workflowBundle?: WorkflowBundleOption;
+}
+
+/**
+ * Creates a worker for detection workflows and activities. `worker.run()` returns after a
+ * SIGINT/SIGTERM shutdown in which running activities get `shutdownGraceMs` to finish.
+ * Close the returned `detector` after the worker stops.
+ */
+export async function createDetectionWorker(
+  options: DetectionWorkerOptions,
+): Promise<{ worker: Worker; detector: DetectorClient }> {
+  const { config } = options;
+  const detector = detectorClientFromConfig(config.detector);
+  const activities = createActivities({
+    s3: createS3Client(config.storage),
+    detector,
+    limits: { maxUploadBytes: config.detector.maxUploadBytes, maxAudioSeconds: config.detector.maxAudioSeconds },
+    resultBucket: config.storage.resultBucket,
+  });
+  const worker = await Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: config.taskQueue,
+    activities,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    shutdownGraceTime: config.worker.shutdownGraceMs,
+  });
+  return { worker, detector };
+}

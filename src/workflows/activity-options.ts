@@ -1,0 +1,41 @@
+/**
+ * Every activity timeout and retry policy, named by the kind of call. Failure classification at
+ * the activity boundary decides what is permanent; these decide how long the rest is retried.
+ */
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+
+/** Reads of S3 metadata and headers: quick, retried with backoff until they succeed or fail permanently. */
+export const STORAGE_READ = {
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
+} satisfies ActivityOptions;
+
+/**
+ * The upload: long, so it heartbeats and a dead worker is noticed in seconds. Unlimited attempts:
+ * the workflow's deadline bounds it, and 429/507 back-pressure must be waited out. The workflow
+ * waits for a cancelled upload to stop, so a cancelled detection leaves no transfer running.
+ */
+export const DETECTOR_SUBMIT = {
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '30 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
+} satisfies ActivityOptions;
+
+/** One status GET. */
+export const DETECTOR_CHECK = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+} satisfies ActivityOptions;
+
+/** Informational calls whose failure must never fail a detection. */
+export const DETECTOR_INFO = {
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 3 },
+} satisfies ActivityOptions;
+
+/** The result write: retried until it lands, since losing a computed score is the worst outcome. */
+export const STORAGE_WRITE = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+} satisfies ActivityOptions;

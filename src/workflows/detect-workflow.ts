@@ -1,0 +1,240 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  defineQuery,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import {
+  DEFAULT_POLLING,
+  DEFAULT_RESUBMIT,
+  verdictFor,
+  type DetectInput,
+  type DetectionResult,
+  type DetectionStatus,
+  type JobCheck,
+  type PollingPolicy,
+  type ResubmitPolicy,
+  type SubmittedJob,
+} from '../shared/detection.ts';
+import { FailureType } from '../shared/failure-types.ts';
+import type { InspectedMedia } from '../shared/media.ts';
+import { detectInputProblems } from '../shared/validate-input.ts';
+import { DETECTOR_CHECK, DETECTOR_INFO, DETECTOR_SUBMIT, STORAGE_READ, STORAGE_WRITE } from './activity-options.ts';
+
+const { inspectMedia } = proxyActivities<Activities>(STORAGE_READ);
+const { submitDetectionJob } = proxyActivities<Activities>(DETECTOR_SUBMIT);
+const { checkDetectionJob } = proxyActivities<Activities>(DETECTOR_CHECK);
+const { getPlatformInfo } = proxyActivities<Activities>(DETECTOR_INFO);
+const { recordDetectionResult } = proxyActivities<Activities>(STORAGE_WRITE);
+
+/** Where a detection stands: phase, current job, checks and submissions so far. */
+export const statusQuery = defineQuery<DetectionStatus>('status');
+
+type FinishedJob = { jobId: string; score: number | null; submittedAt: string; completedAt: string };
+type TerminalCheck = Extract<JobCheck, { state: 'done' | 'failed' | 'rejected' | 'lost' }>;
+
+/**
+ * One referential deepfake detection: inspect both recordings, submit them to the platform, wait
+ * for the job with durable timers, resubmit when the platform loses or fails it (bounded), and
+ * record the scored result in S3 exactly once. Media bytes never pass through the workflow.
+ *
+ * Fails with a non-retryable ApplicationFailure whose `type` is a `FailureType` and whose message
+ * names the bad input. Cancelling it cancels the in-flight activity and records nothing.
+ */
+export async function detectWorkflow(input: DetectInput): Promise<DetectionResult> {
+  const problems = detectInputProblems(input);
+  if (problems.length > 0) {
+    throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: problems.join('; '), nonRetryable: true });
+  }
+  const { workflowId, startTime } = workflowInfo();
+  const polling: PollingPolicy = { ...DEFAULT_POLLING, ...input.polling };
+  const resubmit: ResubmitPolicy = { ...DEFAULT_RESUBMIT, ...input.resubmit };
+  const threshold = input.threshold ?? 0;
+  const status: DetectionStatus = {
+    phase: 'inspecting',
+    jobId: null,
+    lastState: null,
+    checks: 0,
+    submissions: 0,
+    nextCheckAt: null,
+  };
+  setHandler(statusQuery, () => ({ ...status }));
+
+  try {
+    const [reference, questioned] = await Promise.all([
+      inspectMedia({ media: input.reference, role: 'reference' }),
+      inspectMedia({ media: input.questioned, role: 'questioned' }),
+    ]);
+    const platform = await getPlatformInfo();
+    const job = await withinDeadline(polling.deadline, () =>
+      runDetection({ input, reference, questioned, polling, resubmit, status, correlationId: workflowId }),
+    );
+
+    status.phase = 'recording';
+    const result = await recordDetectionResult({
+      result: {
+        workflowId,
+        reference: recorded(reference),
+        questioned: recorded(questioned),
+        score: job.score,
+        verdict: verdictFor(job.score, threshold),
+        threshold,
+        jobId: job.jobId,
+        platform,
+        timestamps: { startedAt: startTime.toISOString(), submittedAt: job.submittedAt, completedAt: job.completedAt },
+        checks: status.checks,
+        submissions: status.submissions,
+      },
+      location: { bucket: input.result?.bucket, key: input.result?.key ?? `results/${workflowId}.json` },
+    });
+    status.phase = 'done';
+    return result;
+  } catch (err) {
+    status.phase = 'failed';
+    throw surfacePermanentFailure(err);
+  }
+}
+
+interface DetectionRun {
+  input: DetectInput;
+  reference: InspectedMedia;
+  questioned: InspectedMedia;
+  polling: PollingPolicy;
+  resubmit: ResubmitPolicy;
+  status: DetectionStatus;
+  correlationId: string;
+}
+
+/** Submits and waits, resubmitting a lost or failed job within the resubmit budget. */
+async function runDetection(run: DetectionRun): Promise<FinishedJob> {
+  const { input, reference, questioned, polling, resubmit, status } = run;
+  // The first check lands near the expected finish: processing time grows with audio length.
+  const audioSeconds = reference.durationSeconds + questioned.durationSeconds;
+  const firstCheck = polling.firstCheckBase + polling.firstCheckPerAudioSecond * audioSeconds;
+  let lost = 0;
+  let failed = 0;
+  for (;;) {
+    status.phase = 'submitting';
+    const job = await submitDetectionJob({
+      reference,
+      questioned,
+      config: input.config,
+      params: input.params,
+      correlationId: run.correlationId,
+    });
+    const submittedAt = new Date().toISOString();
+    status.submissions += 1;
+    status.jobId = job.jobId;
+    status.lastState = 'pending';
+
+    const end = await waitForJob(job, firstCheck, polling, status);
+    switch (end.state) {
+      case 'done':
+        return { jobId: job.jobId, score: end.score, submittedAt, completedAt: new Date().toISOString() };
+      case 'rejected':
+        throw ApplicationFailure.create({
+          type: FailureType.DetectorRejectedInput,
+          message: `the platform rejected the input (${end.errorType}): ${end.message}`,
+          nonRetryable: true,
+          details: [{ jobId: job.jobId, errorType: end.errorType }],
+        });
+      case 'failed':
+        if (failed >= resubmit.maxFailedResubmits) {
+          throw ApplicationFailure.create({
+            type: FailureType.DetectorJobFailed,
+            message: `detection job failed ${failed + 1} time(s), last (${end.errorType}): ${end.message}`,
+            nonRetryable: true,
+          });
+        }
+        failed += 1;
+        log.warn('detection job failed; resubmitting', { jobId: job.jobId, attempt: failed, message: end.message });
+        // "An identical retry may succeed once the appliance recovers": give it time to.
+        await sleep(Math.min(polling.maxInterval, polling.minInterval * 2 ** failed) * 1000);
+        break;
+      case 'lost':
+        if (lost >= resubmit.maxLostResubmits) {
+          throw ApplicationFailure.create({
+            type: FailureType.DetectorJobLost,
+            message: `the platform lost the detection job ${lost + 1} time(s) (404 while polling)`,
+            nonRetryable: true,
+          });
+        }
+        lost += 1;
+        log.warn('detection job lost by the platform (404); resubmitting', { jobId: job.jobId, attempt: lost });
+        break;
+    }
+  }
+}
+
+/** Durable-timer polling: first check at `firstCheck` s, then from `minInterval` backing off to `maxInterval`. */
+async function waitForJob(
+  job: SubmittedJob,
+  firstCheck: number,
+  polling: PollingPolicy,
+  status: DetectionStatus,
+): Promise<TerminalCheck> {
+  let delay = Math.max(polling.minInterval, firstCheck);
+  let interval = polling.minInterval;
+  for (;;) {
+    status.phase = 'waiting';
+    status.nextCheckAt = new Date(Date.now() + delay * 1000).toISOString();
+    await sleep(delay * 1000);
+    const check = await checkDetectionJob(job);
+    status.checks += 1;
+    status.nextCheckAt = null;
+    status.lastState = check.state === 'unknown' ? check.platformState : check.state;
+    if (isTerminal(check)) return check;
+    delay = interval;
+    interval = Math.min(polling.maxInterval, interval * polling.backoff);
+  }
+}
+
+function isTerminal(check: JobCheck): check is TerminalCheck {
+  return check.state !== 'pending' && check.state !== 'running' && check.state !== 'unknown';
+}
+
+/** Runs `fn` under a durable deadline timer; an expired deadline becomes DetectionDeadlineExceeded. */
+async function withinDeadline<T>(seconds: number, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await CancellationScope.withTimeout(seconds * 1000, fn);
+  } catch (err) {
+    // The root scope is cancelled only when someone cancelled the workflow: that stays a cancellation.
+    if (isCancellation(err) && !CancellationScope.current().consideredCancelled) {
+      throw ApplicationFailure.create({
+        type: FailureType.DetectionDeadlineExceeded,
+        message: `no detection result within the ${seconds} s deadline`,
+        nonRetryable: true,
+      });
+    }
+    throw err;
+  }
+}
+
+/**
+ * Lifts a permanent activity failure to the workflow's own failure, so its type and its message
+ * (which names the bad input) are what the UI and callers see first.
+ */
+function surfacePermanentFailure(err: unknown): unknown {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
+    return ApplicationFailure.create({
+      type: err.cause.type ?? undefined,
+      message: err.cause.message,
+      nonRetryable: true,
+      details: err.cause.details as unknown[] | undefined,
+      cause: err,
+    });
+  }
+  return err;
+}
+
+function recorded(media: InspectedMedia) {
+  const { bucket, key, channel, etag, durationSeconds } = media;
+  return { bucket, key, ...(channel !== undefined && { channel }), etag, durationSeconds };
+}

@@ -1,0 +1,137 @@
+/**
+ * A detection stack per test file: the shared real Temporal dev server and versitygw (global setup),
+ * plus an emulator and a worker of this file's own on a task queue of its own.
+ */
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { loadConfig } from '../../src/config.ts';
+import { startEmulator } from '../../src/emulator/index.ts';
+import type { DetectInput, DetectionResult } from '../../src/shared/detection.ts';
+import type { MediaRef } from '../../src/shared/media.ts';
+import { createDetectionWorker, WORKFLOWS_PATH } from '../../src/worker.ts';
+import type { detectWorkflow } from '../../src/workflows/index.ts';
+import { s3Client, testServices, uniqueTaskQueue } from './services.ts';
+
+type EmulatorOptions = NonNullable<Parameters<typeof startEmulator>[0]>;
+
+let bundle: Promise<Awaited<ReturnType<typeof bundleWorkflowCode>>> | undefined;
+/** The workflow bundle, built once per test file (webpack takes seconds). */
+export function workflowBundle() {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  return bundle;
+}
+
+const quietLogger = {
+  log() {},
+  trace() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error(message: string, meta?: unknown) {
+    console.error(message, meta);
+  },
+};
+
+/** Fast polling for tests: the emulator answers in well under a second. */
+export const FAST_POLLING = { firstCheckBase: 0.2, firstCheckPerAudioSecond: 0, minInterval: 0.2, maxInterval: 0.5, backoff: 1.5 };
+
+export interface Harness {
+  client: Client;
+  s3: S3Client;
+  bucket: string;
+  emulator: Awaited<ReturnType<typeof startEmulator>>;
+  taskQueue: string;
+  worker: Worker;
+  /** Env a child `rdd` process needs to reach this harness. */
+  env: Record<string, string>;
+  /** Puts a local file into the test bucket. */
+  upload(path: string, key?: string): Promise<MediaRef>;
+  start(input: DetectInput, workflowId?: string): Promise<WorkflowHandle<typeof detectWorkflow>>;
+  readResult(key: string): Promise<DetectionResult | undefined>;
+  etag(ref: MediaRef): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an emulator and, unless `worker: false` (a test that runs `rdd worker` itself), an
+ * in-process worker; `close()` stops both.
+ */
+export async function startHarness(
+  emulatorOptions: Partial<EmulatorOptions> = {},
+  { worker: withWorker = true } = {},
+): Promise<Harness> {
+  const services = testServices();
+  const emulator = await startEmulator({ processing: { fixedMs: 150 }, ...emulatorOptions });
+  const taskQueue = uniqueTaskQueue('detect');
+  const env: Record<string, string> = {
+    TEMPORAL_ADDRESS: services.temporalAddress,
+    TEMPORAL_NAMESPACE: services.namespace,
+    TASK_QUEUE: taskQueue,
+    DETECTOR_URL: emulator.url,
+    S3_ENDPOINT: services.s3.endpoint,
+    S3_BUCKET: services.s3.bucket,
+    AWS_REGION: services.s3.region,
+    AWS_ACCESS_KEY_ID: services.s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
+  };
+  // The S3 client inside the worker takes credentials from the SDK's default chain.
+  Object.assign(process.env, env);
+  const config = loadConfig(env, ['detector']);
+  const nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });
+  const { worker, detector } = await createDetectionWorker({
+    connection: nativeConnection,
+    namespace: services.namespace,
+    config: { ...config, detector: config.detector! },
+    workflowBundle: await workflowBundle(),
+  });
+  const running = withWorker ? worker.run() : Promise.resolve();
+  const connection = await Connection.connect({ address: services.temporalAddress });
+  const client = new Client({ connection, namespace: services.namespace });
+  const s3 = s3Client();
+  const bucket = services.s3.bucket;
+
+  return {
+    client,
+    s3,
+    bucket,
+    emulator,
+    taskQueue,
+    worker,
+    env,
+    async upload(path, key = `${taskQueue}/${basename(path)}`) {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: await readFile(path) }));
+      return { bucket, key };
+    },
+    start(input, workflowId = `${taskQueue}-${Math.random().toString(36).slice(2, 10)}`) {
+      return client.workflow.start<typeof detectWorkflow>('detectWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [{ polling: FAST_POLLING, ...input }],
+      });
+    },
+    async readResult(key) {
+      try {
+        const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return JSON.parse(await answer.Body!.transformToString()) as DetectionResult;
+      } catch (err) {
+        if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+        throw err;
+      }
+    },
+    async etag(ref) {
+      return (await s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }))).ETag;
+    },
+    async close() {
+      if (withWorker) worker.shutdown();
+      await running;
+      await detector.close();
+      await nativeConnection.close();
+      await connection.close();
+      s3.destroy();
+      await emulator.close();
+    },
+  };
+}
