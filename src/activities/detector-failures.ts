@@ -182,13 +182,18 @@ function isNetworkError(err: unknown): err is Error {
     if (!(current instanceof Error) || seen.has(current)) continue;
     seen.add(current);
     const code = errorCode(current);
-    if (code !== undefined && (code.startsWith('UND_ERR_') || code.startsWith('ERR_SSL_') || NETWORK_CODES.has(code))) {
-      return true;
-    }
+    if (code !== undefined && isNetworkCode(code)) return true;
     queue.push(current.cause);
     if (current instanceof AggregateError) queue.push(...current.errors);
   }
   return false;
+}
+
+function isNetworkCode(code: string): boolean {
+  // Every undici failure is about the exchange (timeouts, sockets, sizes) except a bad argument,
+  // which is our bug and should surface as such.
+  if (code.startsWith('UND_ERR_')) return code !== 'UND_ERR_INVALID_ARG';
+  return code.startsWith('ERR_SSL_') || NETWORK_CODES.has(code);
 }
 
 function errorCode(err: Error): string | undefined {

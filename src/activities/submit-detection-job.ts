@@ -41,8 +41,10 @@ export async function submitDetection(
   try {
     const [reference, questioned] = await Promise.all(
       [input.reference, input.questioned].map(async (media) => {
-        const body = (await openObject(s3, media, signal)).pipe(count());
-        opened.push(body);
+        // Both ends are tracked: destroying only the counter would leave the S3 socket open on abort.
+        const source = await openObject(s3, media, signal);
+        const body = source.pipe(count());
+        opened.push(source, body);
         return uploadFile(media, body);
       }),
     );

@@ -43,7 +43,15 @@ beforeAll(async () => {
   worker = spawn(process.execPath, [RDD, 'worker'], { env: { ...process.env, ...harness.env } });
   worker.stdout!.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
   worker.stderr!.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
-  await expect.poll(() => workerOutput, { timeout: 60_000 }).toContain('worker polling task queue');
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`rdd worker did not start:\n${workerOutput}`)), 60_000);
+    worker.stdout!.on('data', () => {
+      if (workerOutput.includes('worker polling task queue')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
 }, 90_000);
 
 afterAll(async () => {

@@ -4,7 +4,7 @@
  */
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
@@ -44,7 +44,6 @@ export interface Harness {
   bucket: string;
   emulator: Awaited<ReturnType<typeof startEmulator>>;
   taskQueue: string;
-  worker: Worker;
   /** Env a child `rdd` process needs to reach this harness. */
   env: Record<string, string>;
   /** Puts a local file into the test bucket. */
@@ -81,13 +80,15 @@ export async function startHarness(
   Object.assign(process.env, env);
   const config = loadConfig(env, ['detector']);
   const nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });
-  const { worker, detector } = await createDetectionWorker({
-    connection: nativeConnection,
-    namespace: services.namespace,
-    config: { ...config, detector: config.detector! },
-    workflowBundle: await workflowBundle(),
-  });
-  const running = withWorker ? worker.run() : Promise.resolve();
+  const created = withWorker
+    ? await createDetectionWorker({
+        connection: nativeConnection,
+        namespace: services.namespace,
+        config: { ...config, detector: config.detector! },
+        workflowBundle: await workflowBundle(),
+      })
+    : undefined;
+  const running = created?.worker.run();
   const connection = await Connection.connect({ address: services.temporalAddress });
   const client = new Client({ connection, namespace: services.namespace });
   const s3 = s3Client();
@@ -99,7 +100,6 @@ export async function startHarness(
     bucket,
     emulator,
     taskQueue,
-    worker,
     env,
     async upload(path, key = `${taskQueue}/${basename(path)}`) {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: await readFile(path) }));
@@ -125,9 +125,9 @@ export async function startHarness(
       return (await s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }))).ETag;
     },
     async close() {
-      if (withWorker) worker.shutdown();
+      created?.worker.shutdown();
       await running;
-      await detector.close();
+      await created?.detector.close();
       await nativeConnection.close();
       await connection.close();
       s3.destroy();

@@ -18,18 +18,20 @@ let other: string;
 let fixtures: Record<string, unknown>;
 
 /** Files whose content the emulator's fixtures single out (keyed by the questioned file's SHA-256). */
-const forced = {} as Record<'rejected' | 'failOnce' | 'loseOnce' | 'slow', string>;
+const forced = {} as Record<'rejected' | 'failOnce' | 'alwaysFails' | 'loseOnce' | 'slow', string>;
 
 beforeAll(async () => {
   genuine = await speechWav({ text: 'My voice is my password, please verify me.', voice: 'en+m3' });
   other = await speechWav({ text: 'The weather today is calm and the sea is quiet.', voice: 'en+m3' });
   forced.rejected = await speechWav({ text: 'This recording will be rejected by the platform.', voice: 'en+f2' });
   forced.failOnce = await speechWav({ text: 'This one fails once and then succeeds.', voice: 'en+f3' });
+  forced.alwaysFails = await speechWav({ text: 'The engine crashes on this one every time.', voice: 'en+f4' });
   forced.loseOnce = await speechWav({ text: 'The appliance forgets this job once.', voice: 'en+m7' });
   forced.slow = await speechWav({ text: 'This job takes a very long time.', voice: 'en+m1' });
   fixtures = {
     [await sha256File(forced.rejected)]: { state: 'rejected', message: 'no speech model for this input' },
     [await sha256File(forced.failOnce)]: { failTimes: 1 },
+    [await sha256File(forced.alwaysFails)]: { state: 'failed', message: 'engine crashed' },
     [await sha256File(forced.loseOnce)]: { loseTimes: 1 },
     [await sha256File(forced.slow)]: { processingMs: 120_000 },
   };
@@ -119,11 +121,13 @@ describe('detectWorkflow', () => {
   it('fails DetectorJobFailed when every resubmission fails', async () => {
     const handle = await harness.start({
       reference: await harness.upload(genuine),
-      questioned: await harness.upload(forced.failOnce, `${harness.taskQueue}/always-fails.wav`),
-      resubmit: { maxFailedResubmits: 0 },
+      questioned: await harness.upload(forced.alwaysFails),
+      resubmit: { maxFailedResubmits: 1 },
     });
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe(FailureType.DetectorJobFailed);
+    expect(failure.message).toContain('engine crashed');
+    expect((await scheduledActivities(handle)).filter((a) => a === 'submitDetectionJob')).toHaveLength(2);
   });
 
   it('resubmits a job the platform lost (404), then succeeds', async () => {
@@ -176,13 +180,14 @@ describe('detectWorkflow', () => {
     const handle = await harness.start({
       reference: await harness.upload(genuine),
       questioned: await harness.upload(forced.slow, `${harness.taskQueue}/slow-for-timers.wav`),
-      polling: { firstCheckBase: 0.3, firstCheckPerAudioSecond: 0.01, minInterval: 0.2, maxInterval: 0.45, backoff: 1.5, deadline: 3 },
+      // The dev server fires timers with about 1 s granularity: 6 s leaves room for five checks.
+      polling: { firstCheckBase: 0.3, firstCheckPerAudioSecond: 0.01, minInterval: 0.2, maxInterval: 0.45, backoff: 1.5, deadline: 6 },
     });
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe(FailureType.DetectionDeadlineExceeded);
     const timers = await timerDurationsMs(handle);
     // [deadline, first check, 200, 300, 450, 450, …]: the deadline timer, then the polling schedule.
-    expect(timers[0]).toBe(3000);
+    expect(timers[0]).toBe(6000);
     expect(timers[1]).toBeGreaterThan(300);
     expect(timers.slice(2, 5)).toEqual([200, 300, 450]);
     expect(new Set(timers.slice(5))).toEqual(new Set([450]));

@@ -19,6 +19,10 @@ import { nonAudioFile, speechWav, stereoWav, toMp3 } from '../helpers/audio.ts';
 import { s3Client, testServices } from '../helpers/services.ts';
 
 const env = new MockActivityEnvironment();
+/** `env.run` with its result type inferred from the activity. */
+function run<P extends unknown[], R>(fn: (...args: P) => Promise<R>, ...args: P): Promise<R> {
+  return env.run(fn, ...args) as Promise<R>;
+}
 const s3 = s3Client();
 let bucket: string;
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
@@ -41,7 +45,7 @@ async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
 }
 
 function inspect(media: MediaRef, role: 'reference' | 'questioned' = 'questioned') {
-  return env.run(activities.inspectMedia, { media, role });
+  return run(activities.inspectMedia, { media, role });
 }
 
 beforeAll(async () => {
@@ -121,13 +125,13 @@ describe('inspectMedia', () => {
       detector: createDetectorClient({ baseUrl: emulator.url }),
       limits: { maxUploadBytes: 1000, maxAudioSeconds: 7200 },
     });
-    expect((await failure(env.run(strict.inspectMedia, { media, role: 'reference' }))).type).toBe(FailureType.MediaTooLarge);
+    expect((await failure(run(strict.inspectMedia, { media, role: 'reference' }))).type).toBe(FailureType.MediaTooLarge);
     const short = createActivities({
       s3,
       detector: createDetectorClient({ baseUrl: emulator.url }),
       limits: { maxUploadBytes: 1e9, maxAudioSeconds: 1 },
     });
-    expect((await failure(env.run(short.inspectMedia, { media, role: 'reference' }))).type).toBe(FailureType.MediaTooLong);
+    expect((await failure(run(short.inspectMedia, { media, role: 'reference' }))).type).toBe(FailureType.MediaTooLong);
   });
 });
 
@@ -141,27 +145,27 @@ describe('submitDetectionJob and checkDetectionJob', () => {
   });
 
   it('streams both objects to the platform and polls the job to done', async () => {
-    const job = await env.run(activities.submitDetectionJob, { reference, questioned, correlationId: 'unit-test' });
+    const job = await run(activities.submitDetectionJob, { reference, questioned, correlationId: 'unit-test' });
     expect(job.statusUrl).toBe(`${emulator.url}/api/technology/experimental/referential-deepfake-detection/${job.jobId}`);
-    let check = await env.run(activities.checkDetectionJob, job);
+    let check = await run(activities.checkDetectionJob, job);
     expect(['pending', 'running', 'done']).toContain(check.state);
     await expect
-      .poll(async () => (check = await env.run(activities.checkDetectionJob, job)).state, { timeout: 10_000 })
+      .poll(async () => (check = await run(activities.checkDetectionJob, job)).state, { timeout: 10_000 })
       .toBe('done');
     expect(check.state === 'done' && typeof check.score).toBe('number');
   });
 
   it('reports a job the platform lost as an outcome, not an error', async () => {
-    const job = await env.run(activities.submitDetectionJob, { reference, questioned, correlationId: 'unit-test' });
+    const job = await run(activities.submitDetectionJob, { reference, questioned, correlationId: 'unit-test' });
     emulator.restart();
-    expect(await env.run(activities.checkDetectionJob, job)).toEqual({ state: 'lost' });
+    expect(await run(activities.checkDetectionJob, job)).toEqual({ state: 'lost' });
   });
 
   it('refuses to upload media that changed after inspection', async () => {
     const changed = await put('changing.wav', await readFile(wav));
     const inspected = await inspect(changed);
     await put('changing.wav', await readFile(await speechWav({ text: 'Something else entirely.', voice: 'en+f2' })));
-    const err = await failure(env.run(activities.submitDetectionJob, { reference, questioned: inspected, correlationId: 'x' }));
+    const err = await failure(run(activities.submitDetectionJob, { reference, questioned: inspected, correlationId: 'x' }));
     expect(err.type).toBe(FailureType.MediaChanged);
     expect(err.nonRetryable).toBe(true);
   });
@@ -169,7 +173,7 @@ describe('submitDetectionJob and checkDetectionJob', () => {
 
 describe('getPlatformInfo', () => {
   it('returns the platform URL and version', async () => {
-    expect(await env.run(activities.getPlatformInfo)).toEqual({ url: emulator.url, version: expect.stringMatching(/\d/) });
+    expect(await run(activities.getPlatformInfo)).toEqual({ url: emulator.url, version: expect.stringMatching(/\d/) });
   });
 
   it('records a null version when the platform will not say', async () => {
@@ -178,7 +182,7 @@ describe('getPlatformInfo', () => {
       detector: createDetectorClient({ baseUrl: 'http://127.0.0.1:9' }),
       limits: { maxUploadBytes: 1, maxAudioSeconds: 1 },
     });
-    expect(await env.run(unreachable.getPlatformInfo)).toEqual({ url: 'http://127.0.0.1:9', version: null });
+    expect(await run(unreachable.getPlatformInfo)).toEqual({ url: 'http://127.0.0.1:9', version: null });
   });
 });
 
@@ -199,10 +203,10 @@ describe('recordDetectionResult', () => {
 
   it('writes once; a retried identical write succeeds; a different one is refused', async () => {
     const key = `${prefix}/results/wf-1.json`;
-    const first = await env.run(activities.recordDetectionResult, { result: result(0.5), location: { key } });
+    const first = await run(activities.recordDetectionResult, { result: result(0.5), location: { key } });
     expect(first.resultLocation).toEqual({ bucket, key });
-    expect(await env.run(activities.recordDetectionResult, { result: result(0.5), location: { key } })).toEqual(first);
-    const conflict = await failure(env.run(activities.recordDetectionResult, { result: result(-1), location: { key } }));
+    expect(await run(activities.recordDetectionResult, { result: result(0.5), location: { key } })).toEqual(first);
+    const conflict = await failure(run(activities.recordDetectionResult, { result: result(-1), location: { key } }));
     expect(conflict.type).toBe(FailureType.ResultConflict);
     expect(conflict.nonRetryable).toBe(true);
   });

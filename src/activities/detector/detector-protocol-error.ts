@@ -1,0 +1,65 @@
+/**
+ * The platform answered with the expected status but a body we cannot use.
+ */
+import type { DetectorOperation } from './detector-http-error.ts';
+
+export interface DetectorProtocolErrorInit {
+  operation: DetectorOperation;
+  status: number;
+  method: string;
+  url: string;
+  /** What is wrong, e.g. `body is not JSON`, `result.score is a string`. */
+  reason: string;
+  /** The start of the body, for the logs. */
+  bodySnippet?: string;
+  requestId?: string;
+}
+
+/**
+ * A successful status with an unreadable answer: not JSON, no job id and no Location, a score
+ * that is neither a number nor null. Usually a proxy's HTML page, occasionally an appliance
+ * version we do not know; worth a retry either way.
+ *
+ * @example
+ * catch (err) { if (err instanceof DetectorProtocolError) log.warn(err.reason, { body: err.bodySnippet }) }
+ */
+export class DetectorProtocolError extends Error {
+  override readonly name = 'DetectorProtocolError';
+  /** Stable across releases; match on this or on the class, never on the message. */
+  readonly code = 'DETECTOR_PROTOCOL_ERROR';
+  readonly operation: DetectorOperation;
+  readonly status: number;
+  readonly method: string;
+  readonly url: string;
+  readonly reason: string;
+  readonly bodySnippet: string | undefined;
+  readonly requestId: string | undefined;
+
+  constructor(init: DetectorProtocolErrorInit) {
+    let path = init.url;
+    try {
+      path = new URL(init.url).pathname;
+    } catch {
+      // keep the raw string
+    }
+    super(`Unreadable ${init.status} answer to ${init.method} ${path}: ${init.reason}`);
+    this.operation = init.operation;
+    this.status = init.status;
+    this.method = init.method;
+    this.url = init.url;
+    this.reason = init.reason;
+    this.bodySnippet = init.bodySnippet;
+    this.requestId = init.requestId;
+  }
+}
+
+/**
+ * Type guard that also works across module copies, where `instanceof` fails.
+ * @example if (isDetectorProtocolError(err)) log.warn(err.reason);
+ */
+export function isDetectorProtocolError(err: unknown): err is DetectorProtocolError {
+  return (
+    err instanceof DetectorProtocolError ||
+    (err instanceof Error && (err as { code?: unknown }).code === 'DETECTOR_PROTOCOL_ERROR')
+  );
+}

@@ -1,0 +1,34 @@
+/**
+ * The Speech Platform HTTP client. Not activities: never registered with a worker.
+ *
+ * @example
+ * import { createDetectorClient, DetectorHttpError } from './detector/index.ts';
+ * const client = createDetectorClient({ baseUrl: config.detector.url, headers: config.detector.headers });
+ */
+export {
+  createDetectorClient,
+  resolveLocation,
+  DEFAULT_BODY_TIMEOUT_MS,
+  DEFAULT_CHANNEL_PARAMS,
+  DEFAULT_CONNECTIONS,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  SUBMIT_PATH,
+  SYSTEM_INFO_PATH,
+} from './client.ts';
+export type { DetectorClientExtraOptions, LocationResolution } from './client.ts';
+export { DetectorHttpError, isDetectorHttpError } from './detector-http-error.ts';
+export type { DetectorHttpErrorInit, DetectorOperation } from './detector-http-error.ts';
+export { DetectorProtocolError, isDetectorProtocolError } from './detector-protocol-error.ts';
+export type { DetectorProtocolErrorInit } from './detector-protocol-error.ts';
+export { DetectorUploadSizeError, isDetectorUploadSizeError } from './detector-upload-size-error.ts';
+export { createBoundary, createMultipartBody, quoteParam } from './multipart.ts';
+export type { MultipartBody, MultipartField, MultipartFile, MultipartPart } from './multipart.ts';
+export type {
+  AcceptedJob,
+  DetectorClient,
+  DetectorClientOptions,
+  JobStatus,
+  RequestOptions,
+  SubmitRequest,
+  UploadFile,
+} from './types.ts';

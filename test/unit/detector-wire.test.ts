@@ -1,0 +1,165 @@
+/**
+ * The pure pieces of the client: header and body readers, URL resolution, multipart framing.
+ */
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { resolveLocation } from '../../src/activities/detector/client.ts';
+import { createMultipartBody, quoteParam } from '../../src/activities/detector/multipart.ts';
+import { describeErrorBody, parseRetryAfter, readJobStatus } from '../../src/activities/detector/wire.ts';
+
+async function collect(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('Wed, 21 Oct 2015 07:28:00 GMT');
+  it.each([
+    ['120', 120_000],
+    [' 0 ', 0],
+    ['Wed, 21 Oct 2015 07:29:30 GMT', 90_000],
+    ['Wed, 21 Oct 2015 07:00:00 GMT', 0],
+    ['-5', undefined],
+    ['1.5', undefined],
+    ['soon', undefined],
+    [undefined, undefined],
+  ])('%j → %j', (value, ms) => {
+    expect(parseRetryAfter(value, now)).toBe(ms);
+  });
+});
+
+describe('resolveLocation', () => {
+  const request = new URL('https://h/spe/api/technology/experimental/referential-deepfake-detection');
+  it.each([
+    ['https://other/api/x/1', 'rfc3986', 'https://other/api/x/1'],
+    ['/api/x/1', 'rfc3986', 'https://h/api/x/1'],
+    ['/api/x/1', 'base-path', 'https://h/spe/api/x/1'],
+    ['https://other/api/x/1', 'base-path', 'https://other/api/x/1'],
+    ['//cdn/x', 'base-path', 'https://cdn/x'],
+    [
+      'referential-deepfake-detection/1',
+      'rfc3986',
+      'https://h/spe/api/technology/experimental/referential-deepfake-detection/1',
+    ],
+    ['', 'rfc3986', undefined],
+    ['ftp://h/x', 'rfc3986', undefined],
+    ['http://[bad', 'rfc3986', undefined],
+  ] as const)('%j (%s) → %j', (value, mode, expected) => {
+    expect(resolveLocation(value, request, 'https://h/spe', mode)?.href).toBe(expected);
+  });
+});
+
+describe('describeErrorBody', () => {
+  it('joins the message and detail messages with their locations', () => {
+    expect(
+      describeErrorBody(
+        JSON.stringify({
+          type: 'request.validation-error',
+          message: 'Invalid.',
+          detail: [{ location: ['query', 'x'], message: 'bad x' }, { message: 'no location' }, 'plain'],
+        }),
+      ),
+    ).toMatchObject({ apiType: 'request.validation-error', message: 'Invalid.; query.x: bad x; no location; plain' });
+  });
+
+  it('shows an unknown JSON shape rather than dropping it', () => {
+    expect(describeErrorBody('{"error":"nope"}').message).toBe('{"error":"nope"}');
+  });
+
+  it('returns nothing for an empty body', () => {
+    expect(describeErrorBody('')).toEqual({});
+  });
+});
+
+describe('readJobStatus', () => {
+  it('accepts a numeric task id and an error without a message', () => {
+    expect(readJobStatus({ task: { task_id: 7, state: 'failed' }, error: { type: 'internal' } }, undefined)).toEqual({
+      ok: true,
+      value: { jobId: '7', state: 'failed', error: { type: 'internal', message: '' } },
+    });
+  });
+
+  it('reads a malformed error tolerantly', () => {
+    expect(readJobStatus({ task: { task_id: 'a', state: 'failed' }, error: 'boom' }, undefined)).toEqual({
+      ok: true,
+      value: { jobId: 'a', state: 'failed', error: { type: 'unknown', message: 'boom' } },
+    });
+  });
+
+  it('needs a job id from somewhere', () => {
+    expect(readJobStatus({ task: { state: 'running' } }, undefined)).toEqual({
+      ok: false,
+      reason: 'task.task_id is missing',
+    });
+  });
+});
+
+describe('multipart', () => {
+  it('frames parts exactly as RFC 7578 says', async () => {
+    const mp = createMultipartBody(
+      [
+        {
+          name: 'file_reference',
+          filename: 'a.wav',
+          contentType: 'audio/wav',
+          body: Readable.from([Buffer.from('AB')]),
+          size: 2,
+        },
+        { name: 'config', value: '{"k":"ü"}' },
+      ],
+      { boundary: 'XYZ' },
+    );
+    const expected =
+      '--XYZ\r\nContent-Disposition: form-data; name="file_reference"; filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\nAB\r\n' +
+      '--XYZ\r\nContent-Disposition: form-data; name="config"\r\n\r\n{"k":"ü"}\r\n' +
+      '--XYZ--\r\n';
+    const bytes = await collect(mp.body);
+    expect(bytes.toString('utf8')).toBe(expected);
+    expect(mp.contentLength).toBe(Buffer.byteLength(expected));
+    expect(mp.contentType).toBe('multipart/form-data; boundary=XYZ');
+  });
+
+  it('has no length when a file size is unknown', () => {
+    const mp = createMultipartBody([{ name: 'f', filename: 'f', body: Readable.from([]) }]);
+    expect(mp.contentLength).toBeUndefined();
+  });
+
+  it('uses a fresh random boundary each time', () => {
+    const a = createMultipartBody([]).boundary;
+    const b = createMultipartBody([]).boundary;
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^----rdd-[0-9a-f]{32}$/);
+  });
+
+  it('skips empty chunks, which would end a chunked request early', async () => {
+    const mp = createMultipartBody(
+      [
+        {
+          name: 'f',
+          filename: 'f',
+          body: Readable.from([Buffer.alloc(0), Buffer.from('x'), Buffer.alloc(0)]),
+          size: 1,
+        },
+      ],
+      { boundary: 'B' },
+    );
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of mp.body) chunks.push(chunk);
+    expect(chunks.every((chunk) => chunk.byteLength > 0)).toBe(true);
+  });
+
+  it('rejects a boundary that is not allowed', () => {
+    expect(() => createMultipartBody([], { boundary: 'has space"' })).toThrow(TypeError);
+  });
+
+  it.each([
+    ['plain.wav', 'plain.wav'],
+    ['a"b', 'a%22b'],
+    ['a\r\nb', 'a%0D%0Ab'],
+    ['C:\\x\\', 'C:%5Cx%5C'],
+    ['ü.wav', 'ü.wav'],
+  ])('quoteParam(%j) → %j', (value, quoted) => {
+    expect(quoteParam(value)).toBe(quoted);
+  });
+});
