@@ -40,7 +40,8 @@ function table(rows: Row[]): string {
 
 async function main(): Promise<number> {
   console.log('Starting the local stack (Temporal dev server, versitygw, emulator, worker)…');
-  const stack = await startStack({ worker: true, temporalUi: true });
+  // A stack already up (`rdd stack up --detach`) is reused and left running, so its UI stays browsable.
+  const stack = await startStack({ worker: true, temporalUi: true, reuse: true, log: (line) => console.log(`  ${line}`) });
   try {
     const env = { ...process.env, ...stack.env };
     const config = loadConfig(env, ['mediaBucket']);
@@ -80,7 +81,7 @@ async function main(): Promise<number> {
       await client.connection.close();
     }
   } finally {
-    console.log('Stopping the local stack…');
+    if (!stack.reused) console.log('Stopping the local stack…');
     await stack.stop();
   }
 }
