@@ -34,6 +34,11 @@ export interface StorageConfig {
   mediaBucket?: string;
   /** Bucket for result documents; defaults to the media bucket. */
   resultBucket?: string;
+  /**
+   * Static keys when AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are in the env given to loadConfig
+   * (which may be .stack/env merged in, not process.env); otherwise the SDK's default chain.
+   */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 export interface AppConfig {
@@ -74,6 +79,7 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): AppConf
     forcePathStyle: read.boolean('S3_FORCE_PATH_STYLE') ?? env.S3_ENDPOINT !== undefined,
     mediaBucket,
     resultBucket: read.string('S3_RESULT_BUCKET') ?? mediaBucket,
+    credentials: staticCredentials(read),
   };
   if (needs.includes('mediaBucket') && !storage.mediaBucket) problems.push('S3_BUCKET is required');
   if (needs.includes('resultBucket') && !storage.resultBucket) {
@@ -108,6 +114,14 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): AppConf
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function staticCredentials(read: EnvReader): StorageConfig['credentials'] {
+  const accessKeyId = read.string('AWS_ACCESS_KEY_ID');
+  const secretAccessKey = read.string('AWS_SECRET_ACCESS_KEY');
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  const sessionToken = read.string('AWS_SESSION_TOKEN');
+  return { accessKeyId, secretAccessKey, ...(sessionToken && { sessionToken }) };
 }
 
 /** Parses variables, recording a problem instead of throwing so all are reported together. */

@@ -2,8 +2,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { StorageConfig } from '../config.ts';
 
 /**
- * Builds the S3 client for media and results. Credentials come from the SDK's default chain
- * (AWS_ACCESS_KEY_ID/…, profiles, instance roles), so the same worker runs on AWS unchanged.
+ * Builds the S3 client for media and results. Credentials are the static keys from config when
+ * given, else the SDK's default chain (profiles, SSO, instance roles), so the same worker runs on
+ * AWS unchanged.
  * @example createS3Client(loadConfig(process.env).storage)
  */
 export function createS3Client(storage: StorageConfig): S3Client {
@@ -12,6 +13,7 @@ export function createS3Client(storage: StorageConfig): S3Client {
     region: storage.region,
     endpoint: storage.endpoint,
     forcePathStyle: storage.forcePathStyle,
+    ...(storage.credentials && { credentials: storage.credentials }),
     // S3-compatible servers lag behind AWS on the SDK's default CRC checksums; send and verify
     // them only where the operation requires it when the endpoint is not AWS.
     ...(custom && {

@@ -30,7 +30,6 @@ beforeAll(async () => {
   const env = { ...process.env, ...stack.env };
   const config = loadConfig(env, ['mediaBucket']);
   const s3 = createS3Client(config.storage);
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: stack.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: stack.env.AWS_SECRET_ACCESS_KEY });
   const reference = await resolveMedia(s3, config.storage.mediaBucket, await speechWav({ text: 'Watching detections in the browser.', voice: 'en+m3' }), 'reference');
   const questioned = await resolveMedia(s3, config.storage.mediaBucket, await speechWav({ text: 'The operator opens the Temporal UI.', voice: 'en+f3' }), 'questioned');
   s3.destroy();

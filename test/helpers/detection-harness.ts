@@ -76,8 +76,6 @@ export async function startHarness(
     AWS_ACCESS_KEY_ID: services.s3.accessKeyId,
     AWS_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
   };
-  // The S3 client inside the worker takes credentials from the SDK's default chain.
-  Object.assign(process.env, env);
   const config = loadConfig(env, ['detector']);
   const nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });
   const created = withWorker

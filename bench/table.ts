@@ -1,0 +1,39 @@
+/**
+ * Plain aligned text tables: the first column left-aligned, the rest right-aligned (numbers).
+ */
+
+/** A cell: numbers are printed as given by the caller's formatting; `undefined` prints `-`. */
+export type Cell = string | number | undefined;
+
+/**
+ * Formats a titled table.
+ * @example console.log(formatTable('upload', ['case', 'MiB/s'], [['2 × 64 MiB', fixed(812.4, 0)]]))
+ */
+export function formatTable(title: string, header: readonly string[], rows: readonly (readonly Cell[])[]): string {
+  const text = rows.map((row) => header.map((_, i) => cellText(row[i])));
+  const widths = header.map((h, i) => Math.max(h.length, ...text.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [title, line(header), rule, ...text.map(line)].join('\n');
+}
+
+/** A number with `digits` decimals; `-` for undefined or NaN. */
+export function fixed(value: number | undefined, digits = 1): string {
+  return value === undefined || Number.isNaN(value) ? '-' : value.toFixed(digits);
+}
+
+/** A signed number with `digits` decimals, e.g. `+1.2`, `-0.3`. */
+export function signed(value: number | undefined, digits = 1): string {
+  if (value === undefined || Number.isNaN(value)) return '-';
+  const text = value.toFixed(digits);
+  return value >= 0 && !text.startsWith('-') ? `+${text}` : text;
+}
+
+function cellText(cell: Cell): string {
+  if (cell === undefined) return '-';
+  return typeof cell === 'number' ? String(cell) : cell;
+}

@@ -1,0 +1,158 @@
+/**
+ * Emulator settings: the appliance's limits (defaults from the platform's documentation), timing of
+ * the emulated processing, fixtures and injected faults.
+ */
+import type { FixtureMap } from './fixtures.ts';
+
+/**
+ * How long a task stays `running`: `fixedMs` when set, otherwise
+ * `baseMs + perAudioSecondMs × (audio seconds of both files)`. A fixture's `processingMs` wins over both.
+ */
+export interface ProcessingTimes {
+  fixedMs?: number;
+  /** Default 500. */
+  baseMs?: number;
+  /** Default 20 (a 2 × 60 s pair runs 2.9 s). */
+  perAudioSecondMs?: number;
+}
+
+/** Statuses the submit endpoint can be told to answer instead of accepting a task. */
+export type SubmitFaultStatus = 429 | 500 | 502 | 503 | 507;
+/** Statuses the poll endpoint can be told to answer instead of the task. */
+export type PollFaultStatus = 429 | 500 | 502 | 503;
+
+/** One injected fault: answer `status` to the next `times` requests of its kind. */
+export interface Fault<S extends number> {
+  status: S;
+  times: number;
+  /** Sent as `retry-after` (seconds). For 429 also `x-ratelimit-*` headers are sent. */
+  retryAfterSeconds?: number;
+}
+
+/** Faults for client tests; each is consumed request by request. */
+export interface EmulatorFaults {
+  submitStatus?: Fault<SubmitFaultStatus>;
+  pollStatus?: Fault<PollFaultStatus>;
+}
+
+/** One request, as logged. */
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  requestId: string;
+  correlationId?: string;
+}
+
+/** Everything `startEmulator` accepts; every field has a default. */
+export interface EmulatorOptions {
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host: string;
+  /** TCP port; 0 picks a free one. Default 0. */
+  port: number;
+  /** Send `Location`/`X-Location` as a path (as the API reference shows) instead of an absolute URL. Default false. */
+  relativeLocation: boolean;
+  /** Tasks processed in parallel; further tasks wait `pending` in FIFO order. Default 2. */
+  capacity: number;
+  processing: ProcessingTimes;
+  /** Finished tasks are forgotten (404) this long after finishing. Default 10 minutes. */
+  expiryMs: number;
+  /** Largest request body accepted; larger → 413. Default 500 MB. */
+  maxUploadBytes: number;
+  /** Temporary input storage: bytes of uploads held by unfinished tasks; full → 507. Default 1 GiB. */
+  storageBytes: number;
+  /** Longest audio accepted per file; longer → task `rejected`. Default 7200 s. */
+  maxAudioSeconds: number;
+  /** Only the first this-many seconds of each file are analysed for the score. Default 300. */
+  maxAnalysisSeconds: number;
+  /** Time allowed to receive a whole request ("single upload duration"); slower → 408. Default 2 minutes. */
+  uploadTimeoutMs: number;
+  /** Reported by `GET /api/system/info`. */
+  version: string;
+  /** Query parameter names selecting each file's channel. */
+  channelParams: { reference: string; questioned: string };
+  /** Fixtures (see `fixtures.ts`): a map, or the path of a JSON file holding one. */
+  fixtures: FixtureMap | string;
+  faults: EmulatorFaults;
+  /** Receives one line per request and per task transition; silent when absent. */
+  log: ((line: string, entry?: RequestLogEntry) => void) | undefined;
+}
+
+/** Options after defaults were applied, fixtures not yet loaded. */
+export type ResolvedOptions = Omit<EmulatorOptions, 'processing'> & {
+  processing: { fixedMs: number | undefined; baseMs: number; perAudioSecondMs: number };
+};
+
+const DEFAULT_BASE_MS = 500;
+const DEFAULT_PER_AUDIO_SECOND_MS = 20;
+
+export const DEFAULT_OPTIONS: EmulatorOptions = {
+  host: '127.0.0.1',
+  port: 0,
+  relativeLocation: false,
+  capacity: 2,
+  processing: { baseMs: DEFAULT_BASE_MS, perAudioSecondMs: DEFAULT_PER_AUDIO_SECOND_MS },
+  expiryMs: 10 * 60_000,
+  maxUploadBytes: 500 * 1000 * 1000,
+  storageBytes: 1024 ** 3,
+  maxAudioSeconds: 2 * 60 * 60,
+  maxAnalysisSeconds: 300,
+  uploadTimeoutMs: 2 * 60_000,
+  version: '4.0.0-emulator',
+  channelParams: { reference: 'reference_channel', questioned: 'questioned_channel' },
+  fixtures: {},
+  faults: {},
+  log: undefined,
+};
+
+/**
+ * Applies defaults and checks numbers.
+ * @throws RangeError naming the first invalid option.
+ */
+export function resolveOptions(options: Partial<EmulatorOptions> = {}): ResolvedOptions {
+  const merged: EmulatorOptions = {
+    ...DEFAULT_OPTIONS,
+    ...stripUndefined(options),
+    channelParams: { ...DEFAULT_OPTIONS.channelParams, ...stripUndefined(options.channelParams ?? {}) },
+  };
+  const nonNegative = (name: string, value: number | undefined): void => {
+    if (value !== undefined && (!Number.isFinite(value) || value < 0))
+      throw new RangeError(`emulator option ${name} must be a non-negative number, got ${value}`);
+  };
+  const positive = (name: string, value: number): void => {
+    if (!Number.isFinite(value) || value <= 0)
+      throw new RangeError(`emulator option ${name} must be a positive number, got ${value}`);
+  };
+  if (!Number.isInteger(merged.port) || merged.port < 0 || merged.port > 65535)
+    throw new RangeError(`emulator option port must be 0-65535, got ${merged.port}`);
+  if (!Number.isInteger(merged.capacity) || merged.capacity < 1)
+    throw new RangeError(`emulator option capacity must be an integer ≥ 1, got ${merged.capacity}`);
+  positive('expiryMs', merged.expiryMs);
+  positive('maxUploadBytes', merged.maxUploadBytes);
+  positive('storageBytes', merged.storageBytes);
+  positive('maxAudioSeconds', merged.maxAudioSeconds);
+  positive('maxAnalysisSeconds', merged.maxAnalysisSeconds);
+  positive('uploadTimeoutMs', merged.uploadTimeoutMs);
+  const p = options.processing ?? {};
+  nonNegative('processing.fixedMs', p.fixedMs);
+  nonNegative('processing.baseMs', p.baseMs);
+  nonNegative('processing.perAudioSecondMs', p.perAudioSecondMs);
+  const processing = {
+    fixedMs: p.fixedMs,
+    baseMs: p.baseMs ?? DEFAULT_BASE_MS,
+    perAudioSecondMs: p.perAudioSecondMs ?? DEFAULT_PER_AUDIO_SECOND_MS,
+  };
+  for (const [name, fault] of [
+    ['submitStatus', merged.faults.submitStatus],
+    ['pollStatus', merged.faults.pollStatus],
+  ] as const) {
+    if (fault && (!Number.isInteger(fault.times) || fault.times < 0))
+      throw new RangeError(`emulator option faults.${name}.times must be a non-negative integer`);
+  }
+  return { ...merged, processing };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
