@@ -10,7 +10,9 @@ import { NativeConnection } from '@temporalio/worker';
 type Env = Record<string, string | undefined>;
 
 function connectConfig(env: Env) {
-  const defined = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+  const defined = Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
+  );
   const { connectionOptions, namespace } = loadClientConnectConfig({ overrideEnvVars: defined });
   return { connectionOptions, namespace: namespace ?? 'default' };
 }

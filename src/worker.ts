@@ -49,7 +49,10 @@ export async function createDetectionWorker(
   const activities = createActivities({
     s3: createS3Client(config.storage),
     detector,
-    limits: { maxUploadBytes: config.detector.maxUploadBytes, maxAudioSeconds: config.detector.maxAudioSeconds },
+    limits: {
+      maxUploadBytes: config.detector.maxUploadBytes,
+      maxAudioSeconds: config.detector.maxAudioSeconds,
+    },
     resultBucket: config.storage.resultBucket,
   });
   const worker = await Worker.create({
@@ -57,7 +60,9 @@ export async function createDetectionWorker(
     namespace: options.namespace,
     taskQueue: config.taskQueue,
     activities,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: WORKFLOWS_PATH }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     shutdownGraceTime: config.worker.shutdownGraceMs,
   });

@@ -4,7 +4,11 @@
  */
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { FailureType } from '../shared/failure-types.ts';
-import { isDetectorHttpError, type DetectorHttpError, type DetectorOperation } from './detector/detector-http-error.ts';
+import {
+  isDetectorHttpError,
+  type DetectorHttpError,
+  type DetectorOperation,
+} from './detector/detector-http-error.ts';
 import { isDetectorProtocolError } from './detector/detector-protocol-error.ts';
 import { isDetectorUploadSizeError } from './detector/detector-upload-size-error.ts';
 
@@ -184,7 +188,7 @@ function isNetworkError(err: unknown): err is Error {
     const code = errorCode(current);
     if (code !== undefined && isNetworkCode(code)) return true;
     queue.push(current.cause);
-    if (current instanceof AggregateError) queue.push(...current.errors);
+    if (current instanceof AggregateError) queue.push(...(current.errors as unknown[]));
   }
   return false;
 }

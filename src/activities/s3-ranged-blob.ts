@@ -64,7 +64,9 @@ export class S3RangedBlob {
     const first = index * BLOCK_SIZE;
     const last = Math.min(this.size, first + BLOCK_SIZE) - 1;
     if (this.bytesRead + (last - first + 1) > MAX_PROBE_BYTES) {
-      throw new Error(`probing s3://${this.object.bucket}/${this.object.key} needed more than ${MAX_PROBE_BYTES} bytes`);
+      throw new Error(
+        `probing s3://${this.object.bucket}/${this.object.key} needed more than ${MAX_PROBE_BYTES} bytes`,
+      );
     }
     this.bytesRead += last - first + 1;
     const { s3, bucket, key, etag, signal } = this.object;

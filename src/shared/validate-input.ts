@@ -13,8 +13,10 @@ function mediaProblems(name: string, ref: unknown): string[] {
   if (!isRecord(ref)) return [`${name} must be an object {bucket, key, channel?}`];
   const media = ref as Partial<MediaRef>;
   const problems: string[] = [];
-  if (typeof media.bucket !== 'string' || media.bucket === '') problems.push(`${name}.bucket must be a non-empty string`);
-  if (typeof media.key !== 'string' || media.key === '') problems.push(`${name}.key must be a non-empty string`);
+  if (typeof media.bucket !== 'string' || media.bucket === '')
+    problems.push(`${name}.bucket must be a non-empty string`);
+  if (typeof media.key !== 'string' || media.key === '')
+    problems.push(`${name}.key must be a non-empty string`);
   if (media.channel !== undefined && !(Number.isInteger(media.channel) && media.channel >= 0)) {
     problems.push(`${name}.channel must be a 0-based channel index, got ${JSON.stringify(media.channel)}`);
   }
@@ -36,14 +38,20 @@ function positiveNumbers(name: string, value: unknown): string[] {
 export function detectInputProblems(input: unknown): string[] {
   if (!isRecord(input)) return ['input must be an object {reference, questioned, …}'];
   const value = input as Partial<DetectInput>;
-  const problems = [...mediaProblems('reference', value.reference), ...mediaProblems('questioned', value.questioned)];
+  const problems = [
+    ...mediaProblems('reference', value.reference),
+    ...mediaProblems('questioned', value.questioned),
+  ];
   if (value.config !== undefined && !isRecord(value.config)) problems.push('config must be a JSON object');
   if (value.params !== undefined) {
     if (!isRecord(value.params) || !Object.values(value.params).every((v) => typeof v === 'string')) {
       problems.push('params must map names to string values');
     }
   }
-  if (value.threshold !== undefined && !(typeof value.threshold === 'number' && Number.isFinite(value.threshold))) {
+  if (
+    value.threshold !== undefined &&
+    !(typeof value.threshold === 'number' && Number.isFinite(value.threshold))
+  ) {
     problems.push(`threshold must be a finite number, got ${JSON.stringify(value.threshold)}`);
   }
   if (value.result !== undefined) {
@@ -51,7 +59,8 @@ export function detectInputProblems(input: unknown): string[] {
     else {
       for (const field of ['bucket', 'key'] as const) {
         const v = value.result[field];
-        if (v !== undefined && (typeof v !== 'string' || v === '')) problems.push(`result.${field} must be a non-empty string`);
+        if (v !== undefined && (typeof v !== 'string' || v === ''))
+          problems.push(`result.${field} must be a non-empty string`);
       }
     }
   }

@@ -29,19 +29,28 @@ function table(rows: Row[]): string {
     pair.name,
     pair.expect,
     result ? (result.score === null ? 'null' : result.score.toFixed(4)) : 'error',
-    result?.verdict ?? (error ?? ''),
+    result?.verdict ?? error ?? '',
     seconds.toFixed(1),
     result?.workflowId ?? '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]!.length)));
-  const line = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
 async function main(): Promise<number> {
   console.log('Starting the local stack (Temporal dev server, versitygw, emulator, worker)…');
   // A stack already up (`rdd stack up --detach`) is reused and left running, so its UI stays browsable.
-  const stack = await startStack({ worker: true, temporalUi: true, reuse: true, log: (line) => console.log(`  ${line}`) });
+  const stack = await startStack({
+    worker: true,
+    temporalUi: true,
+    reuse: true,
+    log: (line) => console.log(`  ${line}`),
+  });
   try {
     const env = { ...process.env, ...stack.env };
     const config = loadConfig(env, ['mediaBucket']);
@@ -74,7 +83,9 @@ async function main(): Promise<number> {
       );
       console.log(`\n${table(rows)}\n`);
       console.log('Scores come from the local emulator, a deterministic stand-in, not a deepfake detector.');
-      console.log(`Results: s3://${config.storage.resultBucket}/results/ — see them in the Temporal UI: ${stack.env.TEMPORAL_UI_URL}`);
+      console.log(
+        `Results: s3://${config.storage.resultBucket}/results/ — see them in the Temporal UI: ${stack.env.TEMPORAL_UI_URL}`,
+      );
       return rows.every((row) => row.result) ? 0 : 1;
     } finally {
       s3.destroy();

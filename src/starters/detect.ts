@@ -39,7 +39,8 @@ const OPTIONS = {
 function channel(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new UsageError(`--${flag} must be a 0-based channel index, got "${value}"`);
+  if (!Number.isInteger(parsed) || parsed < 0)
+    throw new UsageError(`--${flag} must be a 0-based channel index, got "${value}"`);
   return parsed;
 }
 
@@ -90,7 +91,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const env = withStackEnv();
   try {
-    if (positionals.length !== 2) throw new UsageError('expected exactly two media: <reference> <questioned>');
+    if (positionals.length !== 2)
+      throw new UsageError('expected exactly two media: <reference> <questioned>');
     const config = loadConfig(env);
     const options = {
       referenceChannel: channel('reference-channel', values['reference-channel']),
@@ -106,8 +108,14 @@ export async function run(argv: string[]): Promise<number> {
     ]);
     s3.destroy();
     const input: DetectInput = {
-      reference: { ...reference, ...(options.referenceChannel !== undefined && { channel: options.referenceChannel }) },
-      questioned: { ...questioned, ...(options.questionedChannel !== undefined && { channel: options.questionedChannel }) },
+      reference: {
+        ...reference,
+        ...(options.referenceChannel !== undefined && { channel: options.referenceChannel }),
+      },
+      questioned: {
+        ...questioned,
+        ...(options.questionedChannel !== undefined && { channel: options.questionedChannel }),
+      },
       ...(options.config && { config: options.config }),
       ...(options.params && { params: options.params }),
       ...(options.threshold !== undefined && { threshold: options.threshold }),
@@ -140,7 +148,11 @@ async function startDetection(
 ): Promise<number> {
   const client = await connectClient(env);
   try {
-    const handle = await client.workflow.start('detectWorkflow', { taskQueue, workflowId: options.id, args: [input] });
+    const handle = await client.workflow.start('detectWorkflow', {
+      taskQueue,
+      workflowId: options.id,
+      args: [input],
+    });
     if (!(options.wait && options.json)) console.log(`started ${handle.workflowId}`);
     if (!options.wait) return 0;
     try {

@@ -54,8 +54,12 @@ export async function resolveMedia(
     throw new MediaArgumentError(`${role} "${argument}" is not a valid s3://bucket/key URL`);
   }
   const info = await stat(argument).catch(() => undefined);
-  if (!info?.isFile()) throw new MediaArgumentError(`${role} "${argument}" is not a readable file or s3://bucket/key URL`);
-  if (!bucket) throw new MediaArgumentError(`${role} "${argument}" is a local file, but no S3_BUCKET is configured to upload it to`);
+  if (!info?.isFile())
+    throw new MediaArgumentError(`${role} "${argument}" is not a readable file or s3://bucket/key URL`);
+  if (!bucket)
+    throw new MediaArgumentError(
+      `${role} "${argument}" is a local file, but no S3_BUCKET is configured to upload it to`,
+    );
   const extension = extname(argument).toLowerCase();
   const key = `media/${await sha256File(argument)}${extension}`;
   const exists = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(

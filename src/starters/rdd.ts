@@ -3,12 +3,27 @@
  * `rdd`: one entry point, one module per command. Each command module exports
  * `run(argv: string[]): Promise<number>` and returns the process exit code.
  */
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
-  worker: { summary: 'run a worker (graceful shutdown on SIGINT/SIGTERM)', load: () => import('./worker-command.ts') },
-  detect: { summary: 'detect <reference> <questioned> [--wait] [--json] …', load: () => import('./detect.ts') },
+const COMMANDS: Record<
+  string,
+  { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }
+> = {
+  worker: {
+    summary: 'run a worker (graceful shutdown on SIGINT/SIGTERM)',
+    load: () => import('./worker-command.ts'),
+  },
+  detect: {
+    summary: 'detect <reference> <questioned> [--wait] [--json] …',
+    load: () => import('./detect.ts'),
+  },
   result: { summary: 'result <workflowId>: print a recorded result', load: () => import('./result.ts') },
-  emulator: { summary: 'emulator [--port N] …: the local Speech Platform emulator', load: () => import('./emulator.ts') },
-  stack: { summary: 'stack up [--detach] | stack down: the embedded local stack', load: () => import('./stack.ts') },
+  emulator: {
+    summary: 'emulator [--port N] …: the local Speech Platform emulator',
+    load: () => import('./emulator.ts'),
+  },
+  stack: {
+    summary: 'stack up [--detach] | stack down: the embedded local stack',
+    load: () => import('./stack.ts'),
+  },
 };
 
 function usage(): string {

@@ -65,7 +65,11 @@ export async function run(argv: string[]): Promise<number> {
   return explainMissingResult(env, workflowId, `s3://${bucket}/${key}`);
 }
 
-async function explainMissingResult(env: Record<string, string | undefined>, workflowId: string, where: string) {
+async function explainMissingResult(
+  env: Record<string, string | undefined>,
+  workflowId: string,
+  where: string,
+) {
   const client = await connectClient(env);
   try {
     const handle = client.workflow.getHandle(workflowId);
@@ -81,7 +85,9 @@ async function explainMissingResult(env: Record<string, string | undefined>, wor
     }
     if (state === 'COMPLETED') {
       const result = (await handle.result()) as DetectionResult;
-      console.error(`rdd result: nothing at ${where}; the detection recorded its result at s3://${result.resultLocation.bucket}/${result.resultLocation.key}`);
+      console.error(
+        `rdd result: nothing at ${where}; the detection recorded its result at s3://${result.resultLocation.bucket}/${result.resultLocation.key}`,
+      );
       return 4;
     }
     const reason = await handle.result().then(

@@ -37,7 +37,9 @@ export async function run(argv: string[]): Promise<number> {
     namespace,
     config: { ...config, detector: config.detector! },
   });
-  console.log(`worker polling task queue ${config.taskQueue} (namespace ${namespace}, platform ${config.detector!.url})`);
+  console.log(
+    `worker polling task queue ${config.taskQueue} (namespace ${namespace}, platform ${config.detector!.url})`,
+  );
   try {
     await worker.run();
   } finally {

@@ -26,7 +26,13 @@ import {
 import { FailureType } from '../shared/failure-types.ts';
 import type { InspectedMedia } from '../shared/media.ts';
 import { detectInputProblems } from '../shared/validate-input.ts';
-import { DETECTOR_CHECK, DETECTOR_INFO, DETECTOR_SUBMIT, STORAGE_READ, STORAGE_WRITE } from './activity-options.ts';
+import {
+  DETECTOR_CHECK,
+  DETECTOR_INFO,
+  DETECTOR_SUBMIT,
+  STORAGE_READ,
+  STORAGE_WRITE,
+} from './activity-options.ts';
 
 const { inspectMedia } = proxyActivities<Activities>(STORAGE_READ);
 const { submitDetectionJob } = proxyActivities<Activities>(DETECTOR_SUBMIT);
@@ -51,7 +57,11 @@ type TerminalCheck = Extract<JobCheck, { state: 'done' | 'failed' | 'rejected' |
 export async function detectWorkflow(input: DetectInput): Promise<DetectionResult> {
   const problems = detectInputProblems(input);
   if (problems.length > 0) {
-    throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: problems.join('; '), nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: FailureType.InvalidInput,
+      message: problems.join('; '),
+      nonRetryable: true,
+    });
   }
   const { workflowId, startTime } = workflowInfo();
   const polling: PollingPolicy = { ...DEFAULT_POLLING, ...input.polling };
@@ -88,7 +98,11 @@ export async function detectWorkflow(input: DetectInput): Promise<DetectionResul
         threshold,
         jobId: job.jobId,
         platform,
-        timestamps: { startedAt: startTime.toISOString(), submittedAt: job.submittedAt, completedAt: job.completedAt },
+        timestamps: {
+          startedAt: startTime.toISOString(),
+          submittedAt: job.submittedAt,
+          completedAt: job.completedAt,
+        },
         checks: status.checks,
         submissions: status.submissions,
       },
@@ -154,7 +168,11 @@ async function runDetection(run: DetectionRun): Promise<FinishedJob> {
           });
         }
         failed += 1;
-        log.warn('detection job failed; resubmitting', { jobId: job.jobId, attempt: failed, message: end.message });
+        log.warn('detection job failed; resubmitting', {
+          jobId: job.jobId,
+          attempt: failed,
+          message: end.message,
+        });
         // "An identical retry may succeed once the appliance recovers": give it time to.
         await sleep(Math.min(polling.maxInterval, polling.minInterval * 2 ** failed) * 1000);
         break;
@@ -167,7 +185,10 @@ async function runDetection(run: DetectionRun): Promise<FinishedJob> {
           });
         }
         lost += 1;
-        log.warn('detection job lost by the platform (404); resubmitting', { jobId: job.jobId, attempt: lost });
+        log.warn('detection job lost by the platform (404); resubmitting', {
+          jobId: job.jobId,
+          attempt: lost,
+        });
         break;
     }
   }

@@ -69,7 +69,10 @@ describe('rdd CLI', () => {
     const result = JSON.parse(stdout) as DetectionResult;
     expect(typeof result.score).toBe('number');
     expect(['genuine', 'deepfake']).toContain(result.verdict);
-    expect(result.reference).toMatchObject({ bucket: harness.bucket, key: `media/${await sha256(reference)}.wav` });
+    expect(result.reference).toMatchObject({
+      bucket: harness.bucket,
+      key: `media/${await sha256(reference)}.wav`,
+    });
     expect(result.questioned.key).toBe(`media/${await sha256(questioned)}.wav`);
     workflowId = result.workflowId;
   });

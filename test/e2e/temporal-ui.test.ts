@@ -30,8 +30,18 @@ beforeAll(async () => {
   const env = { ...process.env, ...stack.env };
   const config = loadConfig(env, ['mediaBucket']);
   const s3 = createS3Client(config.storage);
-  const reference = await resolveMedia(s3, config.storage.mediaBucket, await speechWav({ text: 'Watching detections in the browser.', voice: 'en+m3' }), 'reference');
-  const questioned = await resolveMedia(s3, config.storage.mediaBucket, await speechWav({ text: 'The operator opens the Temporal UI.', voice: 'en+f3' }), 'questioned');
+  const reference = await resolveMedia(
+    s3,
+    config.storage.mediaBucket,
+    await speechWav({ text: 'Watching detections in the browser.', voice: 'en+m3' }),
+    'reference',
+  );
+  const questioned = await resolveMedia(
+    s3,
+    config.storage.mediaBucket,
+    await speechWav({ text: 'The operator opens the Temporal UI.', voice: 'en+f3' }),
+    'questioned',
+  );
   s3.destroy();
   const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: stack.env.TEMPORAL_NAMESPACE });
@@ -45,7 +55,15 @@ beforeAll(async () => {
   await connection.close();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 180_000);
 
@@ -60,13 +78,20 @@ describe('Temporal UI', () => {
     const ui = stack.env.TEMPORAL_UI_URL!;
     await page.goto(`${ui}/namespaces/${stack.env.TEMPORAL_NAMESPACE}/workflows`);
     await expect.poll(async () => page.getByText(workflowId).count(), { timeout: 30_000 }).toBeGreaterThan(0);
-    if (process.env.UI_SCREENSHOT) await page.screenshot({ path: `${process.env.UI_SCREENSHOT}.list.png`, fullPage: true });
+    if (process.env.UI_SCREENSHOT)
+      await page.screenshot({ path: `${process.env.UI_SCREENSHOT}.list.png`, fullPage: true });
     await page.locator(`a[href*="/workflows/${workflowId}/"]`).first().click();
     await page.waitForURL(new RegExp(`/workflows/${workflowId}/`));
-    await expect.poll(async () => page.getByText('detectWorkflow').count(), { timeout: 30_000 }).toBeGreaterThan(0);
-    await expect.poll(async () => page.getByText(/Completed/i).count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => page.getByText('detectWorkflow').count(), { timeout: 30_000 })
+      .toBeGreaterThan(0);
+    await expect
+      .poll(async () => page.getByText(/Completed/i).count(), { timeout: 30_000 })
+      .toBeGreaterThan(0);
     // The result document is on the page: the recorded verdict, not just a run.
-    await expect.poll(async () => page.getByText('"verdict"').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => page.getByText('"verdict"').count(), { timeout: 30_000 })
+      .toBeGreaterThan(0);
     if (process.env.UI_SCREENSHOT) await page.screenshot({ path: process.env.UI_SCREENSHOT, fullPage: true });
   });
 });

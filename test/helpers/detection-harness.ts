@@ -36,7 +36,13 @@ const quietLogger = {
 };
 
 /** Fast polling for tests: the emulator answers in well under a second. */
-export const FAST_POLLING = { firstCheckBase: 0.2, firstCheckPerAudioSecond: 0, minInterval: 0.2, maxInterval: 0.5, backoff: 1.5 };
+export const FAST_POLLING = {
+  firstCheckBase: 0.2,
+  firstCheckPerAudioSecond: 0,
+  minInterval: 0.2,
+  maxInterval: 0.5,
+  backoff: 1.5,
+};
 
 export interface Harness {
   client: Client;
@@ -115,7 +121,8 @@ export async function startHarness(
         const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         return JSON.parse(await answer.Body!.transformToString()) as DetectionResult;
       } catch (err) {
-        if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+        if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
+          return undefined;
         throw err;
       }
     },

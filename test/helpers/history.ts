@@ -15,5 +15,5 @@ export async function timerDurationsMs(handle: WorkflowHandle): Promise<number[]
   return (history.events ?? [])
     .map((event) => event.timerStartedEventAttributes?.startToFireTimeout)
     .filter((timeout) => timeout != null)
-    .map((timeout) => Number(timeout!.seconds ?? 0) * 1000 + Math.round((timeout!.nanos ?? 0) / 1e6));
+    .map((timeout) => Number(timeout.seconds ?? 0) * 1000 + Math.round((timeout.nanos ?? 0) / 1e6));
 }

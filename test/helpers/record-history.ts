@@ -18,7 +18,18 @@ export async function recordHistory(name: string, handle: WorkflowHandle): Promi
   const { temporalAddress, namespace } = testServices();
   const { stdout } = await promisify(execFile)(
     'temporal',
-    ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', temporalAddress, '--namespace', namespace, '--output', 'json'],
+    [
+      'workflow',
+      'show',
+      '--workflow-id',
+      handle.workflowId,
+      '--address',
+      temporalAddress,
+      '--namespace',
+      namespace,
+      '--output',
+      'json',
+    ],
     { maxBuffer: 64 * 1024 * 1024 },
   );
   await mkdir(HISTORIES_DIR, { recursive: true });

@@ -23,9 +23,15 @@ const forced = {} as Record<'rejected' | 'failOnce' | 'alwaysFails' | 'loseOnce'
 beforeAll(async () => {
   genuine = await speechWav({ text: 'My voice is my password, please verify me.', voice: 'en+m3' });
   other = await speechWav({ text: 'The weather today is calm and the sea is quiet.', voice: 'en+m3' });
-  forced.rejected = await speechWav({ text: 'This recording will be rejected by the platform.', voice: 'en+f2' });
+  forced.rejected = await speechWav({
+    text: 'This recording will be rejected by the platform.',
+    voice: 'en+f2',
+  });
   forced.failOnce = await speechWav({ text: 'This one fails once and then succeeds.', voice: 'en+f3' });
-  forced.alwaysFails = await speechWav({ text: 'The engine crashes on this one every time.', voice: 'en+f4' });
+  forced.alwaysFails = await speechWav({
+    text: 'The engine crashes on this one every time.',
+    voice: 'en+f4',
+  });
   forced.loseOnce = await speechWav({ text: 'The appliance forgets this job once.', voice: 'en+m7' });
   forced.slow = await speechWav({ text: 'This job takes a very long time.', voice: 'en+m1' });
   fixtures = {
@@ -73,7 +79,10 @@ describe('detectWorkflow', () => {
     expect(result.reference.durationSeconds).toBeGreaterThan(1);
     expect(result.platform.url).toBe(harness.emulator.url);
     expect(result.platform.version).toMatch(/\d/);
-    expect(result.resultLocation).toEqual({ bucket: harness.bucket, key: `results/${handle.workflowId}.json` });
+    expect(result.resultLocation).toEqual({
+      bucket: harness.bucket,
+      key: `results/${handle.workflowId}.json`,
+    });
     expect(await harness.readResult(result.resultLocation.key)).toEqual(result);
     // Media bytes never travel through Temporal: the whole history is far smaller than one recording.
     const historyBytes = JSON.stringify(await handle.fetchHistory()).length;
@@ -82,7 +91,10 @@ describe('detectWorkflow', () => {
   });
 
   it('gives the same score for the same content under other names', async () => {
-    const a = await harness.start({ reference: await harness.upload(genuine), questioned: await harness.upload(other) });
+    const a = await harness.start({
+      reference: await harness.upload(genuine),
+      questioned: await harness.upload(other),
+    });
     const b = await harness.start({
       reference: await harness.upload(genuine, 'renamed/ref-copy.wav'),
       questioned: await harness.upload(other, 'renamed/q-copy.wav'),
@@ -101,7 +113,10 @@ describe('detectWorkflow', () => {
   });
 
   it('fails DetectorRejectedInput with the platform message and records nothing', async () => {
-    const handle = await harness.start({ reference: await harness.upload(genuine), questioned: await harness.upload(forced.rejected) });
+    const handle = await harness.start({
+      reference: await harness.upload(genuine),
+      questioned: await harness.upload(forced.rejected),
+    });
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe(FailureType.DetectorRejectedInput);
     expect(failure.message).toContain('no speech model for this input');
@@ -111,7 +126,10 @@ describe('detectWorkflow', () => {
   });
 
   it('resubmits a job that ended failed, then succeeds', async () => {
-    const handle = await harness.start({ reference: await harness.upload(genuine), questioned: await harness.upload(forced.failOnce) });
+    const handle = await harness.start({
+      reference: await harness.upload(genuine),
+      questioned: await harness.upload(forced.failOnce),
+    });
     const result = await handle.result();
     expect(result.submissions).toBe(2);
     expect(typeof result.score).toBe('number');
@@ -131,7 +149,10 @@ describe('detectWorkflow', () => {
   });
 
   it('resubmits a job the platform lost (404), then succeeds', async () => {
-    const handle = await harness.start({ reference: await harness.upload(genuine), questioned: await harness.upload(forced.loseOnce) });
+    const handle = await harness.start({
+      reference: await harness.upload(genuine),
+      questioned: await harness.upload(forced.loseOnce),
+    });
     const result = await handle.result();
     expect(result.submissions).toBe(2);
     expect(typeof result.score).toBe('number');
@@ -181,7 +202,14 @@ describe('detectWorkflow', () => {
       reference: await harness.upload(genuine),
       questioned: await harness.upload(forced.slow, `${harness.taskQueue}/slow-for-timers.wav`),
       // The dev server fires timers with about 1 s granularity: 6 s leaves room for five checks.
-      polling: { firstCheckBase: 0.3, firstCheckPerAudioSecond: 0.01, minInterval: 0.2, maxInterval: 0.45, backoff: 1.5, deadline: 6 },
+      polling: {
+        firstCheckBase: 0.3,
+        firstCheckPerAudioSecond: 0.01,
+        minInterval: 0.2,
+        maxInterval: 0.45,
+        backoff: 1.5,
+        deadline: 6,
+      },
     });
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe(FailureType.DetectionDeadlineExceeded);
@@ -198,7 +226,9 @@ describe('detectWorkflow', () => {
       reference: await harness.upload(genuine),
       questioned: await harness.upload(forced.slow),
     });
-    await expect.poll(async () => (await handle.query(statusQuery)).phase, { timeout: 20_000 }).toBe('waiting');
+    await expect
+      .poll(async () => (await handle.query(statusQuery)).phase, { timeout: 20_000 })
+      .toBe('waiting');
     const status = await handle.query(statusQuery);
     expect(status.jobId).toMatch(/[0-9a-f-]{36}/);
     expect(status.submissions).toBe(1);
@@ -215,7 +245,10 @@ describe('detectWorkflow', () => {
   });
 
   it('rejects malformed input without running anything', async () => {
-    const handle = await harness.start({ reference: { bucket: '', key: 'x' }, questioned: { bucket: harness.bucket, key: 'y', channel: -1 } });
+    const handle = await harness.start({
+      reference: { bucket: '', key: 'x' },
+      questioned: { bucket: harness.bucket, key: 'y', channel: -1 },
+    });
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe(FailureType.InvalidInput);
     expect(failure.message).toContain('reference.bucket');

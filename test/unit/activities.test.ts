@@ -21,7 +21,7 @@ import { s3Client, testServices } from '../helpers/services.ts';
 const env = new MockActivityEnvironment();
 /** `env.run` with its result type inferred from the activity. */
 function run<P extends unknown[], R>(fn: (...args: P) => Promise<R>, ...args: P): Promise<R> {
-  return env.run(fn, ...args) as Promise<R>;
+  return env.run<P, R, typeof fn>(fn, ...args);
 }
 const s3 = s3Client();
 let bucket: string;
@@ -125,13 +125,17 @@ describe('inspectMedia', () => {
       detector: createDetectorClient({ baseUrl: emulator.url }),
       limits: { maxUploadBytes: 1000, maxAudioSeconds: 7200 },
     });
-    expect((await failure(run(strict.inspectMedia, { media, role: 'reference' }))).type).toBe(FailureType.MediaTooLarge);
+    expect((await failure(run(strict.inspectMedia, { media, role: 'reference' }))).type).toBe(
+      FailureType.MediaTooLarge,
+    );
     const short = createActivities({
       s3,
       detector: createDetectorClient({ baseUrl: emulator.url }),
       limits: { maxUploadBytes: 1e9, maxAudioSeconds: 1 },
     });
-    expect((await failure(run(short.inspectMedia, { media, role: 'reference' }))).type).toBe(FailureType.MediaTooLong);
+    expect((await failure(run(short.inspectMedia, { media, role: 'reference' }))).type).toBe(
+      FailureType.MediaTooLong,
+    );
   });
 });
 
@@ -145,8 +149,14 @@ describe('submitDetectionJob and checkDetectionJob', () => {
   });
 
   it('streams both objects to the platform and polls the job to done', async () => {
-    const job = await run(activities.submitDetectionJob, { reference, questioned, correlationId: 'unit-test' });
-    expect(job.statusUrl).toBe(`${emulator.url}/api/technology/experimental/referential-deepfake-detection/${job.jobId}`);
+    const job = await run(activities.submitDetectionJob, {
+      reference,
+      questioned,
+      correlationId: 'unit-test',
+    });
+    expect(job.statusUrl).toBe(
+      `${emulator.url}/api/technology/experimental/referential-deepfake-detection/${job.jobId}`,
+    );
     let check = await run(activities.checkDetectionJob, job);
     expect(['pending', 'running', 'done']).toContain(check.state);
     await expect
@@ -156,7 +166,11 @@ describe('submitDetectionJob and checkDetectionJob', () => {
   });
 
   it('reports a job the platform lost as an outcome, not an error', async () => {
-    const job = await run(activities.submitDetectionJob, { reference, questioned, correlationId: 'unit-test' });
+    const job = await run(activities.submitDetectionJob, {
+      reference,
+      questioned,
+      correlationId: 'unit-test',
+    });
     emulator.restart();
     expect(await run(activities.checkDetectionJob, job)).toEqual({ state: 'lost' });
   });
@@ -164,8 +178,13 @@ describe('submitDetectionJob and checkDetectionJob', () => {
   it('refuses to upload media that changed after inspection', async () => {
     const changed = await put('changing.wav', await readFile(wav));
     const inspected = await inspect(changed);
-    await put('changing.wav', await readFile(await speechWav({ text: 'Something else entirely.', voice: 'en+f2' })));
-    const err = await failure(run(activities.submitDetectionJob, { reference, questioned: inspected, correlationId: 'x' }));
+    await put(
+      'changing.wav',
+      await readFile(await speechWav({ text: 'Something else entirely.', voice: 'en+f2' })),
+    );
+    const err = await failure(
+      run(activities.submitDetectionJob, { reference, questioned: inspected, correlationId: 'x' }),
+    );
     expect(err.type).toBe(FailureType.MediaChanged);
     expect(err.nonRetryable).toBe(true);
   });
@@ -173,7 +192,10 @@ describe('submitDetectionJob and checkDetectionJob', () => {
 
 describe('getPlatformInfo', () => {
   it('returns the platform URL and version', async () => {
-    expect(await run(activities.getPlatformInfo)).toEqual({ url: emulator.url, version: expect.stringMatching(/\d/) });
+    expect(await run(activities.getPlatformInfo)).toEqual({
+      url: emulator.url,
+      version: expect.stringMatching(/\d/),
+    });
   });
 
   it('records a null version when the platform will not say', async () => {
@@ -205,8 +227,12 @@ describe('recordDetectionResult', () => {
     const key = `${prefix}/results/wf-1.json`;
     const first = await run(activities.recordDetectionResult, { result: result(0.5), location: { key } });
     expect(first.resultLocation).toEqual({ bucket, key });
-    expect(await run(activities.recordDetectionResult, { result: result(0.5), location: { key } })).toEqual(first);
-    const conflict = await failure(run(activities.recordDetectionResult, { result: result(-1), location: { key } }));
+    expect(await run(activities.recordDetectionResult, { result: result(0.5), location: { key } })).toEqual(
+      first,
+    );
+    const conflict = await failure(
+      run(activities.recordDetectionResult, { result: result(-1), location: { key } }),
+    );
     expect(conflict.type).toBe(FailureType.ResultConflict);
     expect(conflict.nonRetryable).toBe(true);
   });

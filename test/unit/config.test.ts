@@ -200,7 +200,10 @@ describe('loadConfig', () => {
   it('takes static S3 credentials from the env it is given, not only process.env', () => {
     const storage = loadConfig({ AWS_ACCESS_KEY_ID: 'key', AWS_SECRET_ACCESS_KEY: 'secret' }).storage;
     expect(storage.credentials).toEqual({ accessKeyId: 'key', secretAccessKey: 'secret' });
-    expect(loadConfig({ AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's', AWS_SESSION_TOKEN: 't' }).storage.credentials).toEqual({
+    expect(
+      loadConfig({ AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's', AWS_SESSION_TOKEN: 't' }).storage
+        .credentials,
+    ).toEqual({
       accessKeyId: 'k',
       secretAccessKey: 's',
       sessionToken: 't',

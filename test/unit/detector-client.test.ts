@@ -59,11 +59,9 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 describe('submit: where the job URL comes from', () => {
   it('uses an absolute Location as it is', async () => {
     const { client, pool } = setup();
-    pool
-      .intercept({ path: submitPath, method: 'POST' })
-      .reply(202, accepted, {
-        headers: { location: `https://elsewhere.test${JOB_PATH}`, 'x-location': `${ORIGIN}/other` },
-      });
+    pool.intercept({ path: submitPath, method: 'POST' }).reply(202, accepted, {
+      headers: { location: `https://elsewhere.test${JOB_PATH}`, 'x-location': `${ORIGIN}/other` },
+    });
     expect(await client.submit(request())).toEqual({
       jobId: JOB_ID,
       statusUrl: `https://elsewhere.test${JOB_PATH}`,
@@ -73,7 +71,9 @@ describe('submit: where the job URL comes from', () => {
 
   it('resolves a relative Location against the base URL', async () => {
     const { client, pool } = setup();
-    pool.intercept({ path: submitPath, method: 'POST' }).reply(202, accepted, { headers: { location: JOB_PATH } });
+    pool
+      .intercept({ path: submitPath, method: 'POST' })
+      .reply(202, accepted, { headers: { location: JOB_PATH } });
     expect((await client.submit(request())).statusUrl).toBe(`${ORIGIN}${JOB_PATH}`);
   });
 
@@ -87,7 +87,9 @@ describe('submit: where the job URL comes from', () => {
 
   it('falls back to X-Location when an older appliance sends only that', async () => {
     const { client, pool } = setup();
-    pool.intercept({ path: submitPath, method: 'POST' }).reply(202, accepted, { headers: { 'x-location': JOB_PATH } });
+    pool
+      .intercept({ path: submitPath, method: 'POST' })
+      .reply(202, accepted, { headers: { 'x-location': JOB_PATH } });
     expect((await client.submit(request())).statusUrl).toBe(`${ORIGIN}${JOB_PATH}`);
   });
 
@@ -120,7 +122,9 @@ describe('submit: where the job URL comes from', () => {
 
   it('takes the job id from the Location when the body has none', async () => {
     const { client, pool } = setup();
-    pool.intercept({ path: submitPath, method: 'POST' }).reply(202, 'accepted', { headers: { location: JOB_PATH } });
+    pool
+      .intercept({ path: submitPath, method: 'POST' })
+      .reply(202, 'accepted', { headers: { location: JOB_PATH } });
     expect(await client.submit(request())).toEqual({
       jobId: JOB_ID,
       statusUrl: `${ORIGIN}${JOB_PATH}`,
@@ -148,7 +152,10 @@ describe('submit: where the job URL comes from', () => {
   it('throws DetectorHttpError on a non-202 success, because only 202 means accepted', async () => {
     const { client, pool } = setup();
     pool.intercept({ path: submitPath, method: 'POST' }).reply(200, accepted);
-    expect(await rejection(client.submit(request()))).toMatchObject({ name: 'DetectorHttpError', status: 200 });
+    expect(await rejection(client.submit(request()))).toMatchObject({
+      name: 'DetectorHttpError',
+      status: 200,
+    });
   });
 
   it('sends user params and channel params in the query', async () => {
@@ -185,7 +192,9 @@ describe('getJob: reading status answers', () => {
   };
 
   it('reads a done job with its score', async () => {
-    expect(await status({ task: { task_id: JOB_ID, state: 'done' }, result: { score: 0.505038857460022 } })).toEqual({
+    expect(
+      await status({ task: { task_id: JOB_ID, state: 'done' }, result: { score: 0.505038857460022 } }),
+    ).toEqual({
       jobId: JOB_ID,
       state: 'done',
       score: 0.505038857460022,
@@ -201,7 +210,10 @@ describe('getJob: reading status answers', () => {
   });
 
   it('passes running and unknown states through as strings', async () => {
-    expect(await status({ task: { task_id: JOB_ID, state: 'running' } })).toEqual({ jobId: JOB_ID, state: 'running' });
+    expect(await status({ task: { task_id: JOB_ID, state: 'running' } })).toEqual({
+      jobId: JOB_ID,
+      state: 'running',
+    });
     expect(await status({ task: { task_id: JOB_ID, state: 'cancelled' } })).toEqual({
       jobId: JOB_ID,
       state: 'cancelled',
@@ -225,7 +237,11 @@ describe('getJob: reading status answers', () => {
   });
 
   it.each([
-    ['a string score', { task: { task_id: JOB_ID, state: 'done' }, result: { score: '0.5' } }, /result\.score/],
+    [
+      'a string score',
+      { task: { task_id: JOB_ID, state: 'done' }, result: { score: '0.5' } },
+      /result\.score/,
+    ],
     ['a done job without result', { task: { task_id: JOB_ID, state: 'done' } }, /no result/],
     ['no task', { result: { score: 1 } }, /no "task"/],
     ['no state', { task: { task_id: JOB_ID } }, /task\.state/],
@@ -277,7 +293,11 @@ describe('error answers', () => {
       type: 'request.validation-error',
       message: 'Request validation failed.',
       detail: [
-        { location: ['query', 'reference_channel'], message: 'Input should be a valid integer', type: 'int_parsing' },
+        {
+          location: ['query', 'reference_channel'],
+          message: 'Input should be a valid integer',
+          type: 'int_parsing',
+        },
       ],
     });
     expect(err.apiType).toBe('request.validation-error');
@@ -296,7 +316,9 @@ describe('error answers', () => {
   });
 
   it('reads a bare {"detail": [...]} in FastAPI spelling', async () => {
-    const err = await failSubmit(422, { detail: [{ loc: ['body', 'file_reference'], msg: 'Field required' }] });
+    const err = await failSubmit(422, {
+      detail: [{ loc: ['body', 'file_reference'], msg: 'Field required' }],
+    });
     expect(err.platformMessage).toBe('body.file_reference: Field required');
   });
 
@@ -323,7 +345,11 @@ describe('error answers', () => {
 
   it('parses Retry-After as an HTTP date', async () => {
     const at = new Date(Date.now() + 120_000).toUTCString();
-    const err = await failSubmit(507, { type: 'storage.capacity-exceeded', message: 'Full.' }, { 'retry-after': at });
+    const err = await failSubmit(
+      507,
+      { type: 'storage.capacity-exceeded', message: 'Full.' },
+      { 'retry-after': at },
+    );
     expect(err.retryAfterMs).toBeGreaterThan(115_000);
     expect(err.retryAfterMs).toBeLessThanOrEqual(120_000);
   });
@@ -349,7 +375,9 @@ describe('systemInfo', () => {
 
   it('throws DetectorHttpError on an error status', async () => {
     const { client, pool } = setup();
-    pool.intercept({ path: '/api/system/info', method: 'GET' }).reply(500, { type: 'internal', message: 'Boom.' });
+    pool
+      .intercept({ path: '/api/system/info', method: 'GET' })
+      .reply(500, { type: 'internal', message: 'Boom.' });
     expect(await rejection(client.systemInfo())).toMatchObject({
       status: 500,
       operation: 'systemInfo',
@@ -360,7 +388,9 @@ describe('systemInfo', () => {
 
 describe('headers and lifecycle', () => {
   it('sends extra headers and accept to the platform, but never extra headers to another origin', async () => {
-    const { client, mock, pool } = setup(ORIGIN, { headers: { Authorization: 'Bearer secret', 'X-Tenant': 't1' } });
+    const { client, mock, pool } = setup(ORIGIN, {
+      headers: { Authorization: 'Bearer secret', 'X-Tenant': 't1' },
+    });
     const seen: Record<string, unknown>[] = [];
     const capture = (opts: { headers?: unknown }) => {
       seen.push({ ...(opts.headers as Record<string, unknown>) });
@@ -371,13 +401,19 @@ describe('headers and lifecycle', () => {
 
     await client.getJob(`${ORIGIN}${JOB_PATH}`);
     await client.getJob(`https://elsewhere.test${JOB_PATH}`);
-    expect(seen[0]).toMatchObject({ authorization: 'Bearer secret', 'x-tenant': 't1', accept: 'application/json' });
+    expect(seen[0]).toMatchObject({
+      authorization: 'Bearer secret',
+      'x-tenant': 't1',
+      accept: 'application/json',
+    });
     expect(seen[1]).not.toHaveProperty('authorization');
     expect(seen[1]).not.toHaveProperty('x-tenant');
   });
 
   it('rejects a malformed extra header at construction', () => {
-    expect(() => createDetectorClient({ baseUrl: ORIGIN, headers: { 'bad header': 'x' } })).toThrow(TypeError);
+    expect(() => createDetectorClient({ baseUrl: ORIGIN, headers: { 'bad header': 'x' } })).toThrow(
+      TypeError,
+    );
     expect(() => createDetectorClient({ baseUrl: ORIGIN, headers: { ok: 'a\r\nb: c' } })).toThrow(TypeError);
     expect(() => createDetectorClient({ baseUrl: 'ftp://spe.test' })).toThrow(TypeError);
   });

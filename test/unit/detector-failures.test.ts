@@ -143,7 +143,11 @@ describe('other client errors', () => {
     expect(failure.type).toBe(FailureType.DetectorProtocolError);
     expect(failure.nonRetryable).toBe(false);
     expect(failure.message).toContain('body is not JSON');
-    expect(failure.details?.[0]).toMatchObject({ reason: 'body is not JSON', bodySnippet: '<html>', status: 200 });
+    expect(failure.details?.[0]).toMatchObject({
+      reason: 'body is not JSON',
+      bodySnippet: '<html>',
+      status: 200,
+    });
     expect(failure.cause).toBe(err);
   });
 

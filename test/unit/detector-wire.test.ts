@@ -60,7 +60,10 @@ describe('describeErrorBody', () => {
           detail: [{ location: ['query', 'x'], message: 'bad x' }, { message: 'no location' }, 'plain'],
         }),
       ),
-    ).toMatchObject({ apiType: 'request.validation-error', message: 'Invalid.; query.x: bad x; no location; plain' });
+    ).toMatchObject({
+      apiType: 'request.validation-error',
+      message: 'Invalid.; query.x: bad x; no location; plain',
+    });
   });
 
   it('shows an unknown JSON shape rather than dropping it', () => {
@@ -74,7 +77,9 @@ describe('describeErrorBody', () => {
 
 describe('readJobStatus', () => {
   it('accepts a numeric task id and an error without a message', () => {
-    expect(readJobStatus({ task: { task_id: 7, state: 'failed' }, error: { type: 'internal' } }, undefined)).toEqual({
+    expect(
+      readJobStatus({ task: { task_id: 7, state: 'failed' }, error: { type: 'internal' } }, undefined),
+    ).toEqual({
       ok: true,
       value: { jobId: '7', state: 'failed', error: { type: 'internal', message: '' } },
     });

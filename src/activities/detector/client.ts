@@ -40,7 +40,10 @@ export const SYSTEM_INFO_PATH = '/api/system/info';
  * The platform does not document the channel parameter names; these are ours, and configurable.
  * @example createDetectorClient({ baseUrl, channelParams: { ...DEFAULT_CHANNEL_PARAMS, questioned: 'channel_b' } })
  */
-export const DEFAULT_CHANNEL_PARAMS = { reference: 'reference_channel', questioned: 'questioned_channel' } as const;
+export const DEFAULT_CHANNEL_PARAMS = {
+  reference: 'reference_channel',
+  questioned: 'questioned_channel',
+} as const;
 /**
  * Defaults matching `loadConfig`; both must stay below the activities' start-to-close timeouts.
  * `headersTimeout` also bounds a stalled upload: undici re-arms it only while body bytes flow.
@@ -102,7 +105,9 @@ export interface DetectorClientExtraOptions {
  * const status = await client.getJob(job.statusUrl, { signal });
  * await client.close();
  */
-export function createDetectorClient(options: DetectorClientOptions & DetectorClientExtraOptions): DetectorClient {
+export function createDetectorClient(
+  options: DetectorClientOptions & DetectorClientExtraOptions,
+): DetectorClient {
   const baseUrl = normaliseBaseUrl(options.baseUrl);
   const base = new URL(baseUrl);
   const endpoint = new URL(`${baseUrl}${SUBMIT_PATH}`);
@@ -240,7 +245,9 @@ export function createDetectorClient(options: DetectorClientOptions & DetectorCl
       const statusUrl =
         resolveLocation(firstHeader(headers, 'location'), url, baseUrl, locationResolution) ??
         resolveLocation(firstHeader(headers, 'x-location'), url, baseUrl, locationResolution) ??
-        (task.jobId !== undefined ? new URL(`${endpoint.href}/${encodeURIComponent(task.jobId)}`) : undefined);
+        (task.jobId !== undefined
+          ? new URL(`${endpoint.href}/${encodeURIComponent(task.jobId)}`)
+          : undefined);
       const jobId = task.jobId ?? (statusUrl ? lastSegment(statusUrl) : undefined);
       if (statusUrl === undefined || jobId === undefined) {
         throw protocolError(
@@ -287,8 +294,10 @@ export function createDetectorClient(options: DetectorClientOptions & DetectorCl
       200,
     );
     const body = parseJson(text);
-    if (body === undefined) throw protocolError('systemInfo', 'GET', url, 200, 'body is not JSON', text, headers);
-    const version = typeof body === 'object' && body !== null ? (body as { version?: unknown }).version : undefined;
+    if (body === undefined)
+      throw protocolError('systemInfo', 'GET', url, 200, 'body is not JSON', text, headers);
+    const version =
+      typeof body === 'object' && body !== null ? (body as { version?: unknown }).version : undefined;
     if (typeof version === 'string' && version.trim() !== '') return { version };
     if (typeof version === 'number') return { version: String(version) };
     return { version: null };

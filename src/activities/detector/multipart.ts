@@ -38,7 +38,8 @@ export interface MultipartBody {
 const CRLF = Buffer.from('\r\n');
 const DEFAULT_FILE_TYPE = 'application/octet-stream';
 /** A media type as RFC 9110 allows it, parameters included; anything else could break the part's headers. */
-const SAFE_CONTENT_TYPE = /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+(?:\s*;\s*[\w!#$&^.+-]+=(?:[\w!#$&^.+-]+|"[^"\\\r\n]*"))*$/;
+const SAFE_CONTENT_TYPE =
+  /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+(?:\s*;\s*[\w!#$&^.+-]+=(?:[\w!#$&^.+-]+|"[^"\\\r\n]*"))*$/;
 
 /**
  * A boundary of 128 random bits: the chance that it occurs inside real media is negligible, which
@@ -58,7 +59,10 @@ export function createBoundary(): string {
  * @example quoteParam('a"b.wav') // 'a%22b.wav'
  */
 export function quoteParam(value: string): string {
-  return value.replace(/["\\\r\n]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return value.replace(
+    /["\\\r\n]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
 }
 
 /**
@@ -93,7 +97,8 @@ export function createMultipartBody(
       contentLength = undefined;
       continue;
     }
-    if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`invalid size ${size} for ${part.name}`);
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw new RangeError(`invalid size ${size} for ${part.name}`);
     contentLength += head.length + size + CRLF.length;
   }
 
@@ -122,7 +127,8 @@ function partHead(boundary: string, part: MultipartPart): string {
   // An empty filename makes some parsers treat the part as a text field.
   const filename = quoteParam(part.filename || 'file');
   // The type may come from object metadata: never let it inject header lines.
-  const type = part.contentType && SAFE_CONTENT_TYPE.test(part.contentType) ? part.contentType : DEFAULT_FILE_TYPE;
+  const type =
+    part.contentType && SAFE_CONTENT_TYPE.test(part.contentType) ? part.contentType : DEFAULT_FILE_TYPE;
   return (
     `--${boundary}\r\n` +
     `Content-Disposition: form-data; name="${quoteParam(part.name)}"; filename="${filename}"\r\n` +
@@ -137,10 +143,12 @@ async function* fileChunks(file: MultipartFile): AsyncGenerator<Uint8Array, void
     // An empty chunk would terminate a chunked request early; skip it.
     if (chunk.byteLength === 0) continue;
     seen += chunk.byteLength;
-    if (file.size !== undefined && seen > file.size) throw new DetectorUploadSizeError(file.name, file.size, seen);
+    if (file.size !== undefined && seen > file.size)
+      throw new DetectorUploadSizeError(file.name, file.size, seen);
     yield chunk;
   }
-  if (file.size !== undefined && seen !== file.size) throw new DetectorUploadSizeError(file.name, file.size, seen);
+  if (file.size !== undefined && seen !== file.size)
+    throw new DetectorUploadSizeError(file.name, file.size, seen);
 }
 
 function toBytes(chunk: unknown, field: string): Uint8Array {

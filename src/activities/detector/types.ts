@@ -3,6 +3,7 @@
  * `wire.ts`; here a platform task is a *detection job*.
  */
 import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
 
 /** One file of the multipart upload, streamed: never buffered whole. */
 export interface UploadFile {
@@ -72,7 +73,7 @@ export interface DetectorClient {
 export interface DetectorClientOptions {
   baseUrl: string;
   /** Injected dispatcher (tests: MockAgent). Default: a Pool-backed Agent built from the options below. */
-  dispatcher?: import('undici').Dispatcher;
+  dispatcher?: Dispatcher;
   headers?: Record<string, string>;
   /** PEM text of a CA to trust in addition to none: replaces the default trust store for this client. */
   ca?: string;

@@ -30,7 +30,8 @@ export interface WireTaskError {
 export interface WireErrorBody {
   type?: string;
   message?: string;
-  detail?: string | WireErrorDetail[] | unknown;
+  /** A string, a list of WireErrorDetail, or anything else an older appliance or a proxy sends. */
+  detail?: unknown;
 }
 
 /** One entry of `detail`; FastAPI-style `loc`/`msg` spellings are accepted too. */
