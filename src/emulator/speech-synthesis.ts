@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -53,6 +53,16 @@ export async function runTool(tool: AudioTool, args: string[]): Promise<void> {
  * Produces `out` by letting `make` write to a temporary sibling, then renaming it into place.
  * @example await writeAtomically('/tmp/a.wav', (tmp) => runTool('sox', ['in.wav', tmp]))
  */
+/** True when `file` exists; generated fixtures and recordings are reused when they do. */
+export async function fileExists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function writeAtomically(
   out: string,
   make: (tmpPath: string) => Promise<void>,

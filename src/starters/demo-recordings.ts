@@ -9,10 +9,10 @@
  *   Juan vs Juan_clone +1.939, Veronika vs Veronika2 -1.083, Veronika vs Veronika_clone +2.545
  * `test/unit/emulator-demo.test.ts` keeps each on its expected side of 0.
  */
-import { access, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 
-import { encodeMp3, synthesizeWav } from '../emulator/speech-synthesis.ts';
+import { encodeMp3, fileExists, synthesizeWav } from '../emulator/speech-synthesis.ts';
 
 /** One demo comparison. */
 export interface DemoPair {
@@ -80,11 +80,11 @@ export async function generateDemoRecordings(dir: string): Promise<DemoPair[]> {
     const reference = path.join(dir, `${speaker.name}.wav`);
     const secondTake = path.join(dir, `${speaker.name}2.wav`);
     const clone = path.join(dir, `${speaker.name}_clone.mp3`);
-    if (!(await exists(reference)))
+    if (!(await fileExists(reference)))
       await synthesizeWav({ text: speaker.reference, voice: speaker.voice, out: reference });
-    if (!(await exists(secondTake)))
+    if (!(await fileExists(secondTake)))
       await synthesizeWav({ text: speaker.secondTake, voice: speaker.voice, out: secondTake });
-    if (!(await exists(clone))) {
+    if (!(await fileExists(clone))) {
       const cloneWav = path.join(dir, `.${speaker.name}_clone.wav`);
       await synthesizeWav({ text: speaker.reference, voice: speaker.cloneVoice, out: cloneWav });
       try {
@@ -99,13 +99,4 @@ export async function generateDemoRecordings(dir: string): Promise<DemoPair[]> {
     );
   }
   return pairs;
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -12,11 +12,17 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-import { encodeMp3, runTool, synthesizeWav, writeAtomically } from '../../src/emulator/speech-synthesis.ts';
+import {
+  encodeMp3,
+  fileExists,
+  runTool,
+  synthesizeWav,
+  writeAtomically,
+} from '../../src/emulator/speech-synthesis.ts';
 
 /** Bump when a recipe below changes, so stale cached files are not reused. */
 const RECIPE_VERSION = 'v2';
@@ -204,7 +210,7 @@ async function cached(
   let pending = inFlight.get(file);
   if (!pending) {
     pending = (async () => {
-      if (await exists(file)) return file;
+      if (await fileExists(file)) return file;
       await mkdir(AUDIO_CACHE_DIR, { recursive: true });
       return writeAtomically(file, make);
     })();
@@ -219,15 +225,6 @@ async function copyTo(file: string, target: string | undefined): Promise<string>
   await mkdir(path.dirname(target), { recursive: true });
   await copyFile(file, target);
   return target;
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function hash(text: string): string {
