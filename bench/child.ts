@@ -1,6 +1,7 @@
 /**
  * Entry point of one benchmark section's child process (see section.ts): `node --expose-gc
- * bench/child.ts <section>`, input over IPC, result back over IPC, then exit.
+ * bench/child.ts <section> <input JSON>`, result back over IPC, then exit. The input comes in argv
+ * rather than as a message, so it cannot arrive before this module listens.
  */
 import type { SectionName, SectionReply } from './section.ts';
 
@@ -11,22 +12,23 @@ const measures: Record<SectionName, () => Promise<(input: never) => Promise<unkn
   workflow: async () => (await import('./workflow.ts')).measureWorkflow,
 };
 
-const name = process.argv[2] as SectionName;
-if (!process.send || !(name in measures)) {
-  console.error(`usage: forked by bench/run.ts with one of ${Object.keys(measures).join(', ')}`);
+const [name, inputJson] = process.argv.slice(2) as [SectionName, string | undefined];
+if (!process.send || !(name in measures) || inputJson === undefined) {
+  console.error(
+    `usage: forked by bench/run.ts with one of ${Object.keys(measures).join(', ')} and its input`,
+  );
   process.exit(2);
 }
 
-process.once('message', (input: unknown) => {
-  void (async () => {
-    let reply: SectionReply<unknown>;
-    try {
-      const measure = await measures[name]();
-      reply = { ok: true, result: await measure(input as never) };
-    } catch (err) {
-      reply = { ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
-    }
-    // Exit once the reply is out: a lingering keep-alive socket must not hold the child open.
-    process.send!(reply, undefined, {}, () => process.exit(reply.ok ? 0 : 1));
-  })();
-});
+// The parent died: nobody will read a result.
+process.once('disconnect', () => process.exit(1));
+
+let reply: SectionReply<unknown>;
+try {
+  const measure = await measures[name]();
+  reply = { ok: true, result: await measure(JSON.parse(inputJson) as never) };
+} catch (err) {
+  reply = { ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+}
+// Exit once the reply is out: a lingering keep-alive socket must not hold the child open.
+process.send(reply, undefined, {}, () => process.exit(reply.ok ? 0 : 1));

@@ -73,6 +73,44 @@ export async function startMemorySampler(intervalMs = 5): Promise<MemorySampler>
   };
 }
 
+/** Bytes reachable during some work, in MiB (see startLiveSampler). */
+export interface LiveReport {
+  /** Median of the samples: what the work typically holds. */
+  p50Mib: number;
+  samples: number;
+}
+
+/**
+ * Samples the `arrayBuffers` that are still reachable: a full GC before every sample, so garbage
+ * is not counted. It slows the work down, so use it in an extra, untimed run. The median is
+ * reported because V8 may release backing stores on a background thread after the GC: a sample now
+ * and then still counts buffers that were already dead.
+ * @example const live = await startLiveSampler(); await work(); const { p50Mib } = await live.stop();
+ */
+export async function startLiveSampler(intervalMs = 20): Promise<{ stop(): Promise<LiveReport> }> {
+  await collectGarbage();
+  const base = process.memoryUsage().arrayBuffers;
+  const samples: number[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      if (stopped) break;
+      await collectGarbage();
+      samples.push(process.memoryUsage().arrayBuffers - base);
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      samples.sort((a, b) => a - b);
+      const p50 = samples.length > 0 ? samples[Math.floor(samples.length / 2)]! : NaN;
+      return { p50Mib: p50 / MIB, samples: samples.length };
+    },
+  };
+}
+
 /** CPU seconds (user + system) of this process since `since`. */
 export function cpuSecondsSince(since: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(since);

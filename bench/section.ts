@@ -1,7 +1,8 @@
 /**
  * Each benchmark section runs in a child Node process of its own (`bench/child.ts`, with
  * `--expose-gc`), so its memory figures are that process's alone: not the sink's, not the stack
- * launcher's, not an earlier section's leftovers. Input and result travel over the IPC channel.
+ * launcher's, not an earlier section's leftovers. The input goes as JSON in argv, the result comes
+ * back over the IPC channel.
  */
 import { fork } from 'node:child_process';
 import path from 'node:path';
@@ -28,7 +29,7 @@ const CHILD = path.join(import.meta.dirname, 'child.ts');
  * Runs one section in a fresh child process and returns its result.
  * @throws Error with the child's error, or when it exits without answering or overruns `timeoutMs`
  *   (it is then killed).
- * @example const result = await runSection('upload', { sinkUrl, sizesMib: [16, 64] }, { env, timeoutMs: 60_000 });
+ * @example const { rows } = await runSection('probe', { formats: ['wav'], minutes: [1], repeats: 5 }, { env, timeoutMs: 60_000 });
  */
 export function runSection<N extends SectionName>(
   name: N,
@@ -36,7 +37,7 @@ export function runSection<N extends SectionName>(
   options: { env: NodeJS.ProcessEnv; timeoutMs: number },
 ): Promise<Sections[N]['result']> {
   return new Promise((resolve, reject) => {
-    const child = fork(CHILD, [name], {
+    const child = fork(CHILD, [name, JSON.stringify(input)], {
       execArgv: ['--expose-gc'],
       env: options.env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -60,6 +61,5 @@ export function runSection<N extends SectionName>(
       else if (reply) reject(new Error(`section ${name} failed: ${reply.error}`));
       else reject(new Error(`section ${name} exited (${signal ?? code}) without a result`));
     });
-    child.send(input);
   });
 }

@@ -7,35 +7,33 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { loadConfig } from '../src/config.ts';
-import { createDetectorClient } from '../src/activities/detector/index.ts';
+import { createDetectorClient, type DetectorClient } from '../src/activities/detector/index.ts';
 import { inspectMediaObject } from '../src/activities/inspect-media.ts';
 import { createS3Client } from '../src/activities/s3-client.ts';
 import { submitDetection } from '../src/activities/submit-detection-job.ts';
 import type { MediaRef } from '../src/shared/media.ts';
-import { cpuSecondsSince, startMemorySampler, type MemoryReport } from './memory.ts';
 import { wavLikeStream } from './payload.ts';
 import { fetchReceipt } from './sink.ts';
+import { repeatTransfer, type TransferJob, type TransferStats } from './transfer.ts';
 
 const MIB = 1024 * 1024;
 /** Far above any case here: this section measures the transfer, not the limits. */
 const LIMITS = { maxUploadBytes: 10 * 1024 * MIB, maxAudioSeconds: 24 * 60 * 60 };
+const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 export interface SubmitInput {
   sinkUrl: string;
   /** Object sizes; each object is sent as both files of one submission. */
   sizesMib: number[];
+  /** Runs per case. */
+  repeats: number;
 }
 
-export interface SubmitRow {
+export interface SubmitRow extends TransferStats {
   label: string;
   objectMib: number;
-  /** Bytes that left S3 (drain row) or reached the sink (submit rows). */
-  bytes: number;
-  seconds: number;
-  mibPerSecond: number;
-  cpuSeconds: number;
-  memory: MemoryReport;
-  verified: boolean;
+  /** Whether this is the S3-only ceiling row. */
+  drainOnly: boolean;
 }
 
 export interface SubmitResult {
@@ -50,17 +48,28 @@ export async function measureSubmit(input: SubmitInput): Promise<SubmitResult> {
   try {
     const objects: { size: number; ref: MediaRef }[] = [];
     for (const size of input.sizesMib) objects.push({ size, ref: await putObject(s3, bucket, size) });
+    const smallest = objects[0];
+    const largest = objects.at(-1);
+    if (!smallest || !largest) return { rows: [] };
+
+    // Warm-up of both paths on the smallest object: connections, JIT. Not reported.
+    await drainJob(s3, smallest.ref).send();
+    await (await submitJob(s3, detector, input.sinkUrl, smallest.ref)).send();
 
     const rows: SubmitRow[] = [];
-    const largest = objects.at(-1);
-    if (largest) {
-      await drain(s3, objects[0]!.ref); // warm-up: S3 connection, JIT
-      rows.push(await drain(s3, largest.ref, `S3 GET → discard, ${largest.size} MiB (ceiling)`, largest.size));
-    }
-    // Warm-up of the submit path on the smallest object; not reported.
-    if (objects[0]) await submitOnce(s3, detector, input.sinkUrl, objects[0].ref, 'warmup', objects[0].size);
+    rows.push({
+      label: `S3 GET → discard, ${largest.size} MiB (ceiling)`,
+      objectMib: largest.size,
+      drainOnly: true,
+      ...(await repeatTransfer(input.repeats, () => drainJob(s3, largest.ref))),
+    });
     for (const { size, ref } of objects) {
-      rows.push(await submitOnce(s3, detector, input.sinkUrl, ref, `submit 2 × ${size} MiB S3 → sink`, size));
+      rows.push({
+        label: `submit 2 × ${size} MiB S3 → sink`,
+        objectMib: size,
+        drainOnly: false,
+        ...(await repeatTransfer(input.repeats, () => submitJob(s3, detector, input.sinkUrl, ref))),
+      });
     }
     return { rows };
   } finally {
@@ -84,63 +93,39 @@ async function putObject(s3: S3Client, bucket: string, sizeMib: number): Promise
   return { bucket, key };
 }
 
-async function drain(s3: S3Client, ref: MediaRef, label = 'warmup', objectMib = 0): Promise<SubmitRow> {
-  const sampler = await startMemorySampler();
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  const answer = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+function drainJob(s3: S3Client, ref: MediaRef): TransferJob {
   let bytes = 0;
-  for await (const chunk of answer.Body as AsyncIterable<Buffer>) bytes += chunk.length;
-  const seconds = (performance.now() - started) / 1000;
-  const cpuSeconds = cpuSecondsSince(cpu);
-  const memory = sampler.stop();
+  let declared: number | undefined;
   return {
-    label,
-    objectMib,
-    bytes,
-    seconds,
-    mibPerSecond: bytes / MIB / seconds,
-    cpuSeconds,
-    memory,
-    verified: bytes === answer.ContentLength,
+    async send() {
+      const answer = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+      declared = answer.ContentLength;
+      for await (const chunk of answer.Body as AsyncIterable<Buffer>) bytes += chunk.length;
+    },
+    receipt: () => Promise.resolve({ bytes, verified: bytes === declared }),
   };
 }
 
-async function submitOnce(
+async function submitJob(
   s3: S3Client,
-  detector: ReturnType<typeof createDetectorClient>,
+  detector: DetectorClient,
   sinkUrl: string,
   ref: MediaRef,
-  label: string,
-  objectMib: number,
-): Promise<SubmitRow> {
-  // What the workflow's inspectMedia step hands to the submit activity (also pins the ETag).
+): Promise<TransferJob> {
+  // What the workflow's inspectMedia step hands to the submit activity (it also pins the ETag).
   const [reference, questioned] = await Promise.all([
     inspectMediaObject(s3, LIMITS, { media: ref, role: 'reference' }),
     inspectMediaObject(s3, LIMITS, { media: ref, role: 'questioned' }),
   ]);
-  const correlationId = `submit-${label}-${Date.now()}`;
-  const env = new MockActivityEnvironment();
-  const sampler = await startMemorySampler();
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await env.run(submitDetection, s3, detector, {
-    reference,
-    questioned,
-    correlationId,
-  });
-  const seconds = (performance.now() - started) / 1000;
-  const cpuSeconds = cpuSecondsSince(cpu);
-  const memory = sampler.stop();
-  const receipt = await fetchReceipt(sinkUrl, correlationId);
+  // A header value: ASCII only.
+  const correlationId = `bench-submit-${reference.sizeBytes}-${performance.now()}`;
+  const env = new MockActivityEnvironment(undefined, { logger: quietLogger });
   return {
-    label,
-    objectMib,
-    bytes: receipt.bytes,
-    seconds,
-    mibPerSecond: receipt.bytes / MIB / seconds,
-    cpuSeconds,
-    memory,
-    verified: receipt.bytes === receipt.declaredBytes && receipt.bytes > 2 * reference.sizeBytes,
+    send: () => env.run(submitDetection, s3, detector, { reference, questioned, correlationId }),
+    async receipt() {
+      const receipt = await fetchReceipt(sinkUrl, correlationId);
+      const verified = receipt.bytes === receipt.declaredBytes && receipt.bytes > 2 * reference.sizeBytes;
+      return { bytes: receipt.bytes, verified };
+    },
   };
 }

@@ -9,7 +9,11 @@ export type Cell = string | number | undefined;
  * Formats a titled table.
  * @example console.log(formatTable('upload', ['case', 'MiB/s'], [['2 × 64 MiB', fixed(812.4, 0)]]))
  */
-export function formatTable(title: string, header: readonly string[], rows: readonly (readonly Cell[])[]): string {
+export function formatTable(
+  title: string,
+  header: readonly string[],
+  rows: readonly (readonly Cell[])[],
+): string {
   const text = rows.map((row) => header.map((_, i) => cellText(row[i])));
   const widths = header.map((h, i) => Math.max(h.length, ...text.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]): string =>

@@ -6,33 +6,29 @@
  */
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { createDetectorClient, type DetectorClient, type UploadFile } from '../src/activities/detector/index.ts';
-import { cpuSecondsSince, startMemorySampler, type MemoryReport } from './memory.ts';
+import {
+  createDetectorClient,
+  type DetectorClient,
+  type UploadFile,
+} from '../src/activities/detector/index.ts';
 import { generatedStream } from './payload.ts';
 import { fetchReceipt } from './sink.ts';
+import { repeatTransfer, type TransferJob, type TransferStats } from './transfer.ts';
 
 const MIB = 1024 * 1024;
 
 export interface UploadInput {
   sinkUrl: string;
-  /** Size of each of the two files, per case, streamed. */
-  sizesMib: number[];
-  /** Size of each file of the buffered control case; 0 skips it. */
-  bufferedControlMib: number;
+  /** Streamed cases: size of each of the two files, and how many runs. */
+  cases: { fileMib: number; runs: number }[];
+  /** The buffered control case; absent to skip it. */
+  bufferedControl?: { fileMib: number; runs: number };
 }
 
-export interface UploadRow {
+export interface UploadRow extends TransferStats {
   label: string;
   fileMib: number;
   buffered: boolean;
-  /** Bytes on the wire (both files plus multipart framing), as the sink counted them. */
-  wireBytes: number;
-  seconds: number;
-  mibPerSecond: number;
-  cpuSeconds: number;
-  memory: MemoryReport;
-  /** The sink received exactly the declared Content-Length, and it covers both files. */
-  verified: boolean;
 }
 
 export interface UploadResult {
@@ -44,12 +40,14 @@ export async function measureUpload(input: UploadInput): Promise<UploadResult> {
   const client = createDetectorClient({ baseUrl: input.sinkUrl });
   try {
     // Warm-up: connection, JIT, hashing in the sink. Not reported.
-    await submitOnce(client, input.sinkUrl, 'warmup', 4, false);
+    await uploadJob(client, input.sinkUrl, 4, false).send();
     const rows: UploadRow[] = [];
-    for (const size of input.sizesMib) rows.push(await submitOnce(client, input.sinkUrl, `2 × ${size} MiB streamed`, size, false));
-    if (input.bufferedControlMib > 0) {
-      const size = input.bufferedControlMib;
-      rows.push(await submitOnce(client, input.sinkUrl, `2 × ${size} MiB buffered (control)`, size, true));
+    const cases = input.cases.map((c) => ({ ...c, buffered: false }));
+    if (input.bufferedControl) cases.push({ ...input.bufferedControl, buffered: true });
+    for (const { fileMib: size, runs, buffered } of cases) {
+      const stats = await repeatTransfer(runs, () => uploadJob(client, input.sinkUrl, size, buffered));
+      const label = `2 × ${size} MiB ${buffered ? 'buffered (control)' : 'streamed'}`;
+      rows.push({ label, fileMib: size, buffered, ...stats });
     }
     return { rows };
   } finally {
@@ -57,43 +55,32 @@ export async function measureUpload(input: UploadInput): Promise<UploadResult> {
   }
 }
 
-async function submitOnce(
-  client: DetectorClient,
-  sinkUrl: string,
-  label: string,
-  fileMib: number,
-  buffered: boolean,
-): Promise<UploadRow> {
+function uploadJob(client: DetectorClient, sinkUrl: string, fileMib: number, buffered: boolean): TransferJob {
   const size = fileMib * MIB;
-  const correlationId = `upload-${label}-${Date.now()}`;
-  const sampler = await startMemorySampler();
-  const cpu = process.cpuUsage();
-  const started = performance.now();
+  // A header value: ASCII only.
+  const correlationId = `bench-upload-${fileMib}mib${buffered ? '-buffered' : ''}-${performance.now()}`;
   const file = async (name: string, offset: number): Promise<UploadFile> => ({
     // The control case does what a naive client would: read the whole object, then send it.
-    body: buffered ? Readable.from([await buffer(generatedStream(size, offset))]) : generatedStream(size, offset),
+    body: buffered
+      ? Readable.from([await buffer(generatedStream(size, offset))])
+      : generatedStream(size, offset),
     filename: `${name}.wav`,
     contentType: 'audio/wav',
     size,
   });
-  await client.submit({
-    reference: await file('reference', 0),
-    questioned: await file('questioned', 1),
-    correlationId,
-  });
-  const seconds = (performance.now() - started) / 1000;
-  const cpuSeconds = cpuSecondsSince(cpu);
-  const memory = sampler.stop();
-  const receipt = await fetchReceipt(sinkUrl, correlationId);
   return {
-    label,
-    fileMib,
-    buffered,
-    wireBytes: receipt.bytes,
-    seconds,
-    mibPerSecond: receipt.bytes / MIB / seconds,
-    cpuSeconds,
-    memory,
-    verified: receipt.bytes === receipt.declaredBytes && receipt.bytes > 2 * size,
+    send: async () =>
+      client.submit({
+        reference: await file('reference', 0),
+        questioned: await file('questioned', 1),
+        correlationId,
+      }),
+    async receipt() {
+      const receipt = await fetchReceipt(sinkUrl, correlationId);
+      return {
+        bytes: receipt.bytes,
+        verified: receipt.bytes === receipt.declaredBytes && receipt.bytes > 2 * size,
+      };
+    },
   };
 }

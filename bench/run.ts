@@ -1,0 +1,331 @@
+/**
+ * `npm run bench`: starts what it needs (a Temporal dev server and versitygw through the stack
+ * launcher, a hashing sink in this process; each section starts its own emulator/worker), runs the
+ * four benchmark sections one after another, each in a child process of its own, prints one table
+ * per section and a summary line, and stops everything. Progress goes to stderr, tables to stdout.
+ *
+ *   node bench/run.ts [--only upload,submit,probe,workflow] [--quick]
+ *
+ * Numbers only: nothing here asserts a time or a size. See bench/README.md for what they mean.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startStack, type RunningStack } from '../src/starters/stack/index.ts';
+import { AudioFormat } from './audio.ts';
+import type { ProbeResult } from './probe.ts';
+import { runSection, type SectionName, type Sections } from './section.ts';
+import { startSink, type RunningSink } from './sink.ts';
+import type { SubmitResult } from './submit.ts';
+import { fixed, formatTable, signed } from './table.ts';
+import type { TransferStats } from './transfer.ts';
+import type { UploadResult } from './upload.ts';
+import type { WorkflowResult } from './workflow.ts';
+
+const ALL: readonly SectionName[] = ['upload', 'submit', 'probe', 'workflow'];
+const KIB = 1024;
+const MIB = 1024 * 1024;
+
+/** What each section is given; `--quick` shrinks every size for a fast smoke run. */
+function plan(quick: boolean, sinkUrl: string): { [N in SectionName]: Sections[N]['input'] } {
+  return {
+    upload: {
+      sinkUrl,
+      // The 1 GiB files show where the plateau is; one run of them moves 2 GiB.
+      cases: quick
+        ? [16, 64].map((fileMib) => ({ fileMib, runs: 1 }))
+        : [16, 64, 256].map((fileMib) => ({ fileMib, runs: 3 })).concat({ fileMib: 1024, runs: 1 }),
+      // Same size as a streamed case, for a side-by-side; its memory does not vary run to run.
+      bufferedControl: { fileMib: quick ? 16 : 256, runs: 1 },
+    },
+    submit: { sinkUrl, sizesMib: quick ? [20] : [50, 200], repeats: quick ? 1 : 3 },
+    probe: {
+      formats: [AudioFormat.Wav, AudioFormat.Mp3, AudioFormat.Flac],
+      minutes: quick ? [1, 10] : [1, 10, 60],
+      repeats: 5,
+    },
+    workflow: { detections: quick ? 10 : 50, sequential: quick ? 2 : 5, capacity: 8, processingMs: 200 },
+  };
+}
+
+/** Per-section budget; a section that overruns is killed and reported as failed. */
+const TIMEOUT_MS: Record<SectionName, number> = {
+  upload: 90_000,
+  submit: 90_000,
+  probe: 120_000,
+  workflow: 150_000,
+};
+
+function progress(line: string): void {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } },
+  });
+  const wanted = values.only ? values.only.split(',').map((s) => s.trim()) : [...ALL];
+  const unknown = wanted.filter((name) => !ALL.includes(name as SectionName));
+  if (unknown.length > 0) {
+    console.error(`unknown section(s) ${unknown.join(', ')}; choose from ${ALL.join(', ')}`);
+    return 2;
+  }
+  const sections = ALL.filter((name) => wanted.includes(name));
+  const began = performance.now();
+  // Other work on the box skews every number here; the summary says how busy it was.
+  const load = loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ');
+  progress(`load average ${load} on ${availableParallelism()} CPUs`);
+
+  let stack: RunningStack | undefined;
+  let sink: RunningSink | undefined;
+  let dir: string | undefined;
+  const cleanup = async (): Promise<void> => {
+    await sink?.close();
+    await stack?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    progress(`${signal}: stopping`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const outcomes: { name: SectionName; summary: string | undefined; error?: string }[] = [];
+  try {
+    sink = await startSink();
+    let env = ownEnv(process.env);
+    if (sections.some((name) => name !== 'upload')) {
+      dir = mkdtempSync(path.join(tmpdir(), 'rdd-bench-stack-'));
+      const starting = performance.now();
+      stack = await startStack({
+        dir,
+        worker: false,
+        emulator: false,
+        persist: false,
+        temporalUi: false,
+        bucket: 'rdd-bench',
+        ports: { temporal: 0, s3: 0 },
+      });
+      env = { ...env, ...stack.env };
+      progress(
+        `stack up in ${seconds(starting)} s: temporal ${stack.env.TEMPORAL_ADDRESS}, s3 ${stack.env.S3_ENDPOINT}`,
+      );
+    }
+    const inputs = plan(values.quick, sink.url);
+
+    for (const name of sections) {
+      const starting = performance.now();
+      progress(`${name} …`);
+      try {
+        const summary = await runOne(name, inputs, env);
+        outcomes.push({ name, summary });
+        progress(`${name} done in ${seconds(starting)} s`);
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        outcomes.push({ name, summary: undefined, error });
+        console.log(`\n${title(name)}\nFAILED: ${error}`);
+      }
+    }
+  } finally {
+    await cleanup();
+  }
+
+  const parts = outcomes.map((o) => (o.error ? `${o.name} FAILED` : o.summary));
+  console.log(`\nsummary: ${parts.join('; ')}; total ${seconds(began)} s, load average at start ${load}`);
+  return outcomes.some((o) => o.error) ? 1 : 0;
+}
+
+/** Runs one section, prints its table, returns its part of the summary line. */
+async function runOne(
+  name: SectionName,
+  inputs: { [N in SectionName]: Sections[N]['input'] },
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
+  const options = { env, timeoutMs: TIMEOUT_MS[name] };
+  switch (name) {
+    case 'upload':
+      return printUpload(await runSection('upload', inputs.upload, options));
+    case 'submit':
+      return printSubmit(await runSection('submit', inputs.submit, options));
+    case 'probe':
+      return printProbe(await runSection('probe', inputs.probe, options));
+    case 'workflow':
+      return printWorkflow(await runSection('workflow', inputs.workflow, options));
+  }
+}
+
+function title(name: SectionName): string {
+  return {
+    upload: '1. Upload streaming: detector client → hashing sink (sending process)',
+    submit: '2. S3 → platform: submitDetection under MockActivityEnvironment, versitygw → hashing sink',
+    probe: '3. Media probe: inspectMediaObject on objects in versitygw',
+    workflow: '4. Workflow throughput: Temporal dev server + versitygw + emulator + in-process worker',
+  }[name];
+}
+
+/** Columns shared by the two transfer tables, after the case label. */
+const TRANSFER_HEADER = [
+  'runs',
+  'MiB moved',
+  's',
+  'MiB/s',
+  'CPU s',
+  'RSS base MiB',
+  'RSS peak MiB',
+  'RSS Δ MiB',
+  'arrayBuffers Δ MiB',
+  'heap Δ MiB',
+  'RSS Δ/payload',
+  'live Δ MiB',
+  'bytes ok',
+];
+
+function transferCells(r: TransferStats): string[] {
+  const m = r.memory;
+  return [
+    String(r.runs),
+    fixed(r.bytes / MIB),
+    fixed(r.seconds, 2),
+    fixed(r.mibPerSecond, 0),
+    fixed(r.cpuSeconds, 2),
+    fixed(m.baseRssMib),
+    fixed(m.peakRssMib),
+    signed(m.rssGrowthMib),
+    signed(m.arrayBuffersGrowthMib),
+    signed(m.heapGrowthMib),
+    fixed(m.rssGrowthMib / (r.bytes / MIB), 2),
+    signed(r.live.p50Mib),
+    r.verified ? 'yes' : 'NO',
+  ];
+}
+
+function printUpload(result: UploadResult): string {
+  console.log(
+    `\n${formatTable(
+      title('upload'),
+      ['case', ...TRANSFER_HEADER],
+      result.rows.map((r) => [r.label, ...transferCells(r)]),
+    )}`,
+  );
+  const streamed = result.rows.filter((r) => !r.buffered);
+  const smallest = streamed[0];
+  const largest = streamed.at(-1);
+  const control = result.rows.find((r) => r.buffered);
+  if (!smallest || !largest) return 'upload: no streamed case';
+  const worst = Math.max(...streamed.map((r) => r.memory.rssGrowthMib));
+  const live = Math.max(...streamed.map((r) => r.live.p50Mib));
+  return (
+    `upload 2×${largest.fileMib} MiB at ${fixed(largest.mibPerSecond, 0)} MiB/s, ` +
+    `streamed ${smallest.fileMib}–${largest.fileMib} MiB files: RSS Δ ≤ ${signed(worst)} MiB, live Δ ≤ ${signed(live)} MiB` +
+    (control
+      ? ` (buffered 2×${control.fileMib} MiB: RSS Δ ${signed(control.memory.rssGrowthMib)} MiB, live Δ ${signed(control.live.p50Mib)} MiB)`
+      : '')
+  );
+}
+
+function printSubmit(result: SubmitResult): string {
+  console.log(
+    `\n${formatTable(
+      title('submit'),
+      ['case', ...TRANSFER_HEADER],
+      result.rows.map((r) => [r.label, ...transferCells(r)]),
+    )}`,
+  );
+  const submits = result.rows.filter((r) => !r.drainOnly);
+  const largest = submits.at(-1);
+  if (!largest) return 'S3→sink: no case';
+  const worst = Math.max(...submits.map((r) => r.memory.rssGrowthMib));
+  const live = Math.max(...submits.map((r) => r.live.p50Mib));
+  return `S3→sink 2×${largest.objectMib} MiB at ${fixed(largest.mibPerSecond, 0)} MiB/s, RSS Δ ≤ ${signed(worst)} MiB, live Δ ≤ ${signed(live)} MiB`;
+}
+
+function printProbe(result: ProbeResult): string {
+  console.log(
+    `\n${formatTable(
+      title('probe'),
+      [
+        'format',
+        'audio min',
+        'object MiB',
+        'parsed s',
+        'requests',
+        'KiB read',
+        '% of object',
+        'p50 ms',
+        'max ms',
+      ],
+      result.rows.map((r) => [
+        `${r.format} (${r.container})`,
+        r.minutes,
+        fixed(r.objectBytes / MIB),
+        fixed(r.durationSeconds, 1),
+        r.requests,
+        fixed(r.bytesDownloaded / KIB, 0),
+        fixed((100 * r.bytesDownloaded) / r.objectBytes, 2),
+        fixed(r.medianMs, 1),
+        fixed(r.maxMs, 1),
+      ]),
+    )}` +
+      (result.generateSeconds > 1
+        ? `\n(made uncached audio files in ${fixed(result.generateSeconds)} s)`
+        : ''),
+  );
+  const maxKib = Math.max(...result.rows.map((r) => r.bytesDownloaded / KIB));
+  const maxMs = Math.max(...result.rows.map((r) => r.medianMs));
+  const longest = Math.max(...result.rows.map((r) => r.minutes));
+  return `probe ≤ ${fixed(maxKib, 0)} KiB and p50 ≤ ${fixed(maxMs, 0)} ms per object up to ${longest} min`;
+}
+
+function printWorkflow(result: WorkflowResult): string {
+  console.log(
+    `\n${formatTable(
+      title('workflow'),
+      [
+        'run',
+        'wall s',
+        'detections/s',
+        'p50 ms',
+        'p95 ms',
+        'max ms',
+        'checks/det',
+        'RSS base MiB',
+        'RSS peak MiB',
+        'RSS Δ MiB',
+      ],
+      result.rows.map((r) => [
+        r.label,
+        fixed(r.wallSeconds, 2),
+        fixed(r.perSecond, 2),
+        fixed(r.p50Ms, 0),
+        fixed(r.p95Ms, 0),
+        fixed(r.maxMs, 0),
+        fixed(r.meanChecks, 1),
+        fixed(r.memory.baseRssMib),
+        fixed(r.memory.peakRssMib),
+        signed(r.memory.rssGrowthMib),
+      ]),
+    )}\n(workflow bundle built in ${fixed(result.bundleSeconds)} s before measuring; RSS is worker + emulator + client in one process)`,
+  );
+  const burst = result.rows.at(-1);
+  return burst
+    ? `${burst.detections} detections at ${fixed(burst.perSecond, 1)}/s, p95 ${fixed(burst.p95Ms, 0)} ms, peak RSS ${fixed(burst.memory.peakRssMib, 0)} MiB`
+    : 'workflow: no runs';
+}
+
+/** Settings the app reads from the environment; the caller's must not point the bench elsewhere. */
+const APP_ENV = /^(TEMPORAL_|S3_|AWS_|DETECTOR_|WORKER_|TASK_QUEUE$)/;
+
+/** The caller's environment without the app's settings (PATH, HOME, TMPDIR … stay). */
+function ownEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !APP_ENV.test(name)));
+}
+
+function seconds(since: number): string {
+  return ((performance.now() - since) / 1000).toFixed(1);
+}
+
+process.exitCode = await main();
