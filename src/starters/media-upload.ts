@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { s3Status } from '../activities/storage-failures.ts';
 import type { MediaRef } from '../shared/media.ts';
 
 /** Thrown for a media argument that names nothing usable. */
@@ -31,7 +32,11 @@ export function parseS3Url(value: string): { bucket: string; key: string } | und
   return match ? { bucket: match[1]!, key: match[2]! } : undefined;
 }
 
-async function sha256File(path: string): Promise<string> {
+/**
+ * Lowercase hex SHA-256 of a file's bytes, streamed: the content address of an uploaded recording.
+ * @example await sha256File('ref.wav') // '9f2c…'
+ */
+export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
@@ -64,8 +69,8 @@ export async function resolveMedia(
   const key = `media/${await sha256File(argument)}${extension}`;
   const exists = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
     () => true,
-    (err: { $metadata?: { httpStatusCode?: number } }) => {
-      if (err.$metadata?.httpStatusCode === 404) return false;
+    (err: unknown) => {
+      if (s3Status(err) === 404) return false;
       throw err;
     },
   );

@@ -3,12 +3,10 @@
  * `rdd result`, and the bad-input paths, against real Temporal, real S3 and the emulator.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DetectionResult } from '../../src/shared/detection.ts';
-import { nonAudioFile, speechWav } from '../helpers/audio.ts';
+import { nonAudioFile, sha256File, speechWav } from '../helpers/audio.ts';
 import { startHarness, type Harness } from '../helpers/detection-harness.ts';
 
 const RDD = fileURLToPath(new URL('../../src/starters/rdd.ts', import.meta.url));
@@ -28,12 +26,6 @@ function rdd(args: string[]): Promise<{ code: number | null; stdout: string; std
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-async function sha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 beforeAll(async () => {
@@ -71,9 +63,9 @@ describe('rdd CLI', () => {
     expect(['genuine', 'deepfake']).toContain(result.verdict);
     expect(result.reference).toMatchObject({
       bucket: harness.bucket,
-      key: `media/${await sha256(reference)}.wav`,
+      key: `media/${await sha256File(reference)}.wav`,
     });
-    expect(result.questioned.key).toBe(`media/${await sha256(questioned)}.wav`);
+    expect(result.questioned.key).toBe(`media/${await sha256File(questioned)}.wav`);
     workflowId = result.workflowId;
   });
 

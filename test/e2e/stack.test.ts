@@ -2,13 +2,15 @@
  * `rdd stack up|down` as a user runs it: real Temporal dev server and versitygw processes, started
  * detached or in the foreground, health-checked, recorded, and gone afterwards.
  */
-import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createS3Client } from '../../src/activities/s3-client.ts';
+import { loadConfig } from '../../src/config.ts';
 import { parseEnvFile, withStackEnv } from '../../src/starters/stack-env.ts';
 import { namespaceServed } from '../../src/starters/stack/temporal.ts';
 import { isAlive } from '../../src/starters/stack/process.ts';
@@ -68,12 +70,7 @@ function servicePids(dir: string): number[] {
 }
 
 async function s3Buckets(env: Record<string, string | undefined>): Promise<string[]> {
-  const client = new S3Client({
-    endpoint: env.S3_ENDPOINT,
-    region: env.AWS_REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
-  });
+  const client = createS3Client(loadConfig(env).storage);
   try {
     return ((await client.send(new ListBucketsCommand({}))).Buckets ?? []).map((b) => b.Name ?? '');
   } finally {

@@ -11,10 +11,10 @@
  * const questioned = await toMp3(await speechWav({ text: 'My voice is my password.', voice: 'en+f3' }));
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { sha256File } from '../../src/starters/media-upload.ts';
 
 import {
   encodeMp3,
@@ -187,14 +187,11 @@ export async function nonAudioFile(options: { path?: string } = {}): Promise<str
 }
 
 /**
- * Lowercase hex SHA-256 of a file's bytes: the key of emulator fixtures (of the questioned file).
+ * Lowercase hex SHA-256 of a file's bytes: the key of emulator fixtures (of the questioned file),
+ * and the content address `rdd detect` uploads a local file under.
  * @example { [await sha256File(questioned)]: { failTimes: 1 } }
  */
-export async function sha256File(filePath: string): Promise<string> {
-  const digest = createHash('sha256');
-  for await (const chunk of createReadStream(filePath)) digest.update(chunk as Buffer);
-  return digest.digest('hex');
-}
+export { sha256File };
 
 /** Generates `<cache>/<name>-<hash>.<ext>` once (per process and across processes), then reuses it. */
 async function cached(

@@ -7,6 +7,7 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { s3Status } from '../../src/activities/storage-failures.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startEmulator } from '../../src/emulator/index.ts';
 import type { DetectInput, DetectionResult } from '../../src/shared/detection.ts';
@@ -121,8 +122,7 @@ export async function startHarness(
         const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         return JSON.parse(await answer.Body!.transformToString()) as DetectionResult;
       } catch (err) {
-        if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
-          return undefined;
+        if (s3Status(err) === 404) return undefined;
         throw err;
       }
     },

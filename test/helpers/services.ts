@@ -3,7 +3,8 @@
  * the global setup (global-setup.ts) on free ports and handed to test files through vitest's
  * `provide`/`inject`. Tests isolate themselves by task queue (`uniqueTaskQueue`) and key prefix.
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createS3Client } from '../../src/activities/s3-client.ts';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 
@@ -48,7 +49,7 @@ export function testServices(): TestServices {
  */
 export function s3Client(): S3Client {
   const { s3 } = testServices();
-  return new S3Client({
+  return createS3Client({
     endpoint: s3.endpoint,
     region: s3.region,
     forcePathStyle: true,

@@ -5,6 +5,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rejection } from '../helpers/rejection.ts';
 import { FailureType } from '../../src/shared/failure-types.ts';
 import { statusQuery } from '../../src/workflows/index.ts';
 import { nonAudioFile, sha256File, shortSpeechWav, speechWav, stereoWav } from '../helpers/audio.ts';
@@ -50,12 +51,7 @@ afterAll(async () => {
 
 /** The workflow's own failure (the permanent activity failure lifted to the top). */
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(
-    () => {
-      throw new Error('expected the workflow to fail');
-    },
-    (e: unknown) => e,
-  );
+  const err = await rejection(promise);
   expect(err).toBeInstanceOf(WorkflowFailedError);
   const cause = (err as WorkflowFailedError).cause;
   expect(cause).toBeInstanceOf(ApplicationFailure);

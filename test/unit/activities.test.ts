@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rejection } from '../helpers/rejection.ts';
 import { createActivities, type Activities } from '../../src/activities/index.ts';
 import { createDetectorClient } from '../../src/activities/detector/index.ts';
 import { startEmulator } from '../../src/emulator/index.ts';
@@ -36,10 +37,7 @@ async function put(key: string, body: Uint8Array | string): Promise<MediaRef> {
 }
 
 async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const err = await rejection(promise);
   expect(err).toBeInstanceOf(ApplicationFailure);
   return err as ApplicationFailure;
 }

@@ -6,6 +6,7 @@
 import { Readable } from 'node:stream';
 import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { rejection } from '../helpers/rejection.ts';
 import {
   createDetectorClient,
   DetectorHttpError,
@@ -46,15 +47,6 @@ function request(): SubmitRequest {
 
 const submitPath = (path: string) => path.startsWith(SUBMIT_PATH) || path.startsWith(`/spe${SUBMIT_PATH}`);
 const accepted = { task: { task_id: JOB_ID, state: 'pending' } };
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('submit: where the job URL comes from', () => {
   it('uses an absolute Location as it is', async () => {

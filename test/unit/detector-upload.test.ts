@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { rejection } from '../helpers/rejection.ts';
 import {
   createDetectorClient,
   DetectorHttpError,
@@ -119,15 +120,6 @@ async function parseForm(captured: Captured): Promise<FormData> {
 async function bytesOf(entry: ReturnType<FormData['get']>): Promise<Buffer> {
   if (!(entry instanceof Blob)) throw new Error(`expected a file, got ${typeof entry}`);
   return Buffer.from(await entry.arrayBuffer());
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('submit on the wire', () => {
