@@ -98,9 +98,8 @@ async function parseAudio(blob: S3RangedBlob, what: string): Promise<IAudioMetad
     // S3RangedBlob implements the part of Blob that music-metadata's tokenizer reads.
     return await parseBlob(blob as unknown as Blob, { skipCovers: true, duration: false });
   } catch (err) {
-    if (err instanceof ApplicationFailure || (err as { $metadata?: unknown }).$metadata) {
-      throw toStorageFailure(err, what);
-    }
+    // A failed read (network, 5xx, ETag mismatch) is S3's failure, whatever the parser made of it.
+    if (blob.readError !== undefined) throw toStorageFailure(blob.readError, what);
     throw permanent(
       FailureType.MediaNotAudio,
       `${what} is not audio the platform accepts: ${(err as Error).message}; use WAV, MP3, FLAC or Ogg`,

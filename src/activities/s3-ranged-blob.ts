@@ -26,6 +26,11 @@ export class S3RangedBlob {
   readonly type: string;
   /** Bytes downloaded so far (for logs and the probe budget). */
   bytesRead = 0;
+  /**
+   * The error of the first S3 read that failed, if any. A parser fails whatever its input does, so
+   * this is how a caller tells "S3 did not answer" (retry) from "these bytes are not audio" (permanent).
+   */
+  readError: unknown;
   private readonly object: RangedObject;
   private readonly blocks = new Map<number, Promise<Uint8Array>>();
 
@@ -70,11 +75,16 @@ export class S3RangedBlob {
     }
     this.bytesRead += last - first + 1;
     const { s3, bucket, key, etag, signal } = this.object;
-    const answer = await s3.send(
-      new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${first}-${last}`, IfMatch: etag }),
-      { abortSignal: signal },
-    );
-    if (!answer.Body) throw new Error(`empty ranged read of s3://${bucket}/${key}`);
-    return answer.Body.transformToByteArray();
+    try {
+      const answer = await s3.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${first}-${last}`, IfMatch: etag }),
+        { abortSignal: signal },
+      );
+      if (!answer.Body) throw new Error(`empty ranged read of s3://${bucket}/${key}`);
+      return await answer.Body.transformToByteArray();
+    } catch (err) {
+      this.readError ??= err;
+      throw err;
+    }
   }
 }

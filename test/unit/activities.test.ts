@@ -1,7 +1,7 @@
 /**
  * The activities under MockActivityEnvironment, against real versitygw and the emulator over HTTP.
  */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { execFileSync } from 'node:child_process';
@@ -114,6 +114,24 @@ describe('inspectMedia', () => {
     expect(required.message).toContain('2 channels');
     expect((await failure(inspect({ ...stereo, channel: 2 }))).type).toBe(FailureType.MediaChannelOutOfRange);
     expect((await inspect({ ...stereo, channel: 1 })).channels).toBe(2);
+  });
+
+  it('leaves a failed S3 read to retry instead of calling the media not audio', async () => {
+    const media = await put('flaky.wav', await readFile(wav));
+    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    // HEAD answers; every ranged GET of the header dies on the network, with no HTTP status.
+    const flaky = {
+      send: (command: unknown, options?: unknown) =>
+        command instanceof GetObjectCommand
+          ? Promise.reject(reset)
+          : s3.send(command as never, options as never),
+    } as unknown as typeof s3;
+    const activities = createActivities({
+      s3: flaky,
+      detector: createDetectorClient({ baseUrl: emulator.url }),
+      limits: { maxUploadBytes: 1e9, maxAudioSeconds: 7200 },
+    });
+    expect(await rejection(run(activities.inspectMedia, { media, role: 'reference' }))).toBe(reset);
   });
 
   it('enforces the platform limits', async () => {
