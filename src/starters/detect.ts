@@ -5,9 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { createS3Client } from '../activities/s3-client.ts';
-import type { DetectInput, DetectionResult } from '../shared/detection.ts';
+import type { DetectInput } from '../shared/detection.ts';
 import { detectInputProblems } from '../shared/validate-input.ts';
 import { connectClient } from '../temporal-connection.ts';
+import type { detectWorkflow } from '../workflows/index.ts';
 import { UsageError, failureMessage, formatResult } from './cli-support.ts';
 import { MediaArgumentError, resolveMedia } from './media-upload.ts';
 import { withStackEnv } from './stack-env.ts';
@@ -148,7 +149,7 @@ async function startDetection(
 ): Promise<number> {
   const client = await connectClient(env);
   try {
-    const handle = await client.workflow.start('detectWorkflow', {
+    const handle = await client.workflow.start<typeof detectWorkflow>('detectWorkflow', {
       taskQueue,
       workflowId: options.id,
       args: [input],
@@ -156,7 +157,7 @@ async function startDetection(
     if (!(options.wait && options.json)) console.log(`started ${handle.workflowId}`);
     if (!options.wait) return 0;
     try {
-      const result = (await handle.result()) as DetectionResult;
+      const result = await handle.result();
       console.log(options.json ? JSON.stringify(result, null, 2) : formatResult(result));
       return 0;
     } catch (err) {
