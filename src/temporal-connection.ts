@@ -2,12 +2,20 @@
  * Temporal connection settings come from `@temporalio/envconfig` (TEMPORAL_ADDRESS,
  * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE, config files), so a worker
  * moves from the local dev server to Temporal Cloud by environment alone.
+ *
+ * It also tells "Temporal could not be reached" (a transport problem: the server is down,
+ * restarting, or the network is) from every other error, so callers ride out an outage instead of
+ * reporting it as a failed detection.
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ServiceError, isGrpcServiceError } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, TransportError } from '@temporalio/worker';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 type Env = Record<string, string | undefined>;
+
+/** The address used when neither TEMPORAL_ADDRESS nor a profile names one (envconfig's default). */
+const DEFAULT_ADDRESS = 'localhost:7233';
 
 function connectConfig(env: Env) {
   const defined = Object.fromEntries(
@@ -17,15 +25,158 @@ function connectConfig(env: Env) {
   return { connectionOptions, namespace: namespace ?? 'default' };
 }
 
-/** A workflow client for starters. Call `client.connection.close()` when done. */
-export async function connectClient(env: Env): Promise<Client> {
-  const { connectionOptions, namespace } = connectConfig(env);
-  const connection = await Connection.connect(connectionOptions);
-  return new Client({ connection, namespace });
+/**
+ * The Temporal frontend address `env` selects, for messages.
+ * @example temporalAddress({ TEMPORAL_ADDRESS: '127.0.0.1:7233' }) // '127.0.0.1:7233'
+ */
+export function temporalAddress(env: Env): string {
+  return connectConfig(env).connectionOptions.address ?? DEFAULT_ADDRESS;
 }
 
-/** A worker connection and the namespace to poll. */
-export async function connectWorker(env: Env): Promise<{ connection: NativeConnection; namespace: string }> {
+/**
+ * Temporal could not be reached (connection refused, server restarting, gRPC UNAVAILABLE or
+ * DEADLINE_EXCEEDED) for longer than the caller was willing to wait. Not a workflow outcome:
+ * whatever was running on the server keeps running.
+ */
+export class TemporalUnreachableError extends Error {
+  override name = 'TemporalUnreachableError';
+  /** `host:port` that could not be reached. */
+  readonly address: string;
+  constructor(address: string, cause: unknown, waitedMs?: number) {
+    const waited = waitedMs === undefined ? '' : ` after trying for ${Math.round(waitedMs / 1000)} s`;
+    super(`cannot reach Temporal at ${address}${waited} (${transportReason(cause)})`, { cause });
+    this.address = address;
+  }
+}
+
+/** gRPC status codes (grpc/doc/statuscodes.md) this module reads. */
+const GrpcStatus = {
+  UNKNOWN: 2,
+  DEADLINE_EXCEEDED: 4,
+  RESOURCE_EXHAUSTED: 8,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+} as const;
+
+/** gRPC codes that mean "no answer", never "the server said no". */
+const TRANSPORT_CODES: ReadonlySet<number> = new Set([
+  GrpcStatus.UNAVAILABLE,
+  GrpcStatus.DEADLINE_EXCEEDED,
+  GrpcStatus.RESOURCE_EXHAUSTED,
+]);
+
+/** Messages of low-level failures that reach us as plain errors or as INTERNAL/UNKNOWN statuses. */
+const TRANSPORT_MESSAGE =
+  /failed to connect before the deadline|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|socket hang up|RST_STREAM|GOAWAY|connection (refused|reset|closed)|no connection established|transport error|tcp connect error/i;
+
+/**
+ * Whether `err` means Temporal did not answer (a transport problem) rather than that it answered
+ * with an error. True for `ServiceError`s wrapping gRPC UNAVAILABLE / DEADLINE_EXCEEDED /
+ * RESOURCE_EXHAUSTED, for the worker's `TransportError`, for "Failed to connect before the
+ * deadline", and for socket errors (ECONNREFUSED, ECONNRESET, RST_STREAM, …). A
+ * `WorkflowFailedError` or `WorkflowNotFoundError` is never one. Pure.
+ * @example isTemporalUnreachable(await handle.result().catch((e) => e)) // true while the server is down
+ */
+export function isTemporalUnreachable(err: unknown): boolean {
+  for (let current = err, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (current instanceof TransportError) return true;
+    if (isGrpcServiceError(current)) {
+      const code: number = current.code;
+      if (TRANSPORT_CODES.has(code)) return true;
+      if (code === GrpcStatus.INTERNAL || code === GrpcStatus.UNKNOWN) {
+        return TRANSPORT_MESSAGE.test(current.details || current.message);
+      }
+      return false;
+    }
+    if (!(current instanceof ServiceError) && TRANSPORT_MESSAGE.test(current.message)) return true;
+    if ('code' in current && typeof current.code === 'string' && TRANSPORT_MESSAGE.test(current.code)) {
+      return true;
+    }
+    current = current.cause;
+  }
+  return false;
+}
+
+/** The shortest text that says why a transport failed: the gRPC details or the innermost message. */
+export function transportReason(err: unknown): string {
+  let current = err;
+  for (let depth = 0; depth < 5; depth++) {
+    if (isGrpcServiceError(current)) return current.details || current.message;
+    if (!(current instanceof Error) || current.cause === undefined) break;
+    current = current.cause;
+  }
+  const message = current instanceof Error ? current.message : String(current);
+  // The Rust core's errors are Debug dumps; the useful part is the OS message.
+  return /message: "([^"]+)"/.exec(message)?.[1] ?? message;
+}
+
+/** Options of `retryConnect`. */
+export interface RetryConnectOptions {
+  /** Address in messages and in the final error. */
+  address: string;
+  /** Give up after this long (ms, from the first attempt). */
+  timeoutMs: number;
+  /** First delay between attempts (ms); doubles each time up to `maxDelayMs`. Default 2000. */
+  initialDelayMs?: number;
+  /** Default 30 000. */
+  maxDelayMs?: number;
+  /** Called before each wait, e.g. to print one line. */
+  onRetry?: (info: { error: unknown; delayMs: number; attempt: number }) => void;
+}
+
+/**
+ * Runs `connect` until it succeeds, retrying only transport errors (`isTemporalUnreachable`) with
+ * exponential back-off (2 s, 4 s, 8 s … capped at 30 s, the last wait clipped to the budget).
+ * @throws TemporalUnreachableError when Temporal stayed unreachable for `timeoutMs`.
+ * @throws whatever else `connect` throws (bad TLS settings, auth), at once and unchanged.
+ * @example await retryConnect(() => NativeConnection.connect(opts), { address, timeoutMs: 300_000 })
+ */
+export async function retryConnect<T>(connect: () => Promise<T>, options: RetryConnectOptions): Promise<T> {
+  const started = Date.now();
+  const maxDelayMs = options.maxDelayMs ?? 30_000;
+  let delayMs = options.initialDelayMs ?? 2_000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connect();
+    } catch (err) {
+      if (!isTemporalUnreachable(err)) throw err;
+      const remaining = started + options.timeoutMs - Date.now();
+      if (remaining <= 0) throw new TemporalUnreachableError(options.address, err, Date.now() - started);
+      const wait = Math.min(delayMs, remaining);
+      options.onRetry?.({ error: err, delayMs: wait, attempt });
+      await sleep(wait);
+      delayMs = Math.min(delayMs * 2, maxDelayMs);
+    }
+  }
+}
+
+/**
+ * A workflow client for starters. Call `client.connection.close()` when done.
+ * @throws TemporalUnreachableError when the server does not answer within the connect timeout (10 s).
+ */
+export async function connectClient(env: Env): Promise<Client> {
   const { connectionOptions, namespace } = connectConfig(env);
-  return { connection: await NativeConnection.connect(connectionOptions), namespace };
+  try {
+    const connection = await Connection.connect(connectionOptions);
+    return new Client({ connection, namespace });
+  } catch (err) {
+    if (isTemporalUnreachable(err)) throw new TemporalUnreachableError(temporalAddress(env), err);
+    throw err;
+  }
+}
+
+/**
+ * A worker connection and the namespace to poll. With `retry`, a server that is down is retried
+ * with back-off (see `retryConnect`) for `retry.timeoutMs`; without, the first failure throws.
+ * @throws TemporalUnreachableError when Temporal cannot be reached (within the retry budget).
+ */
+export async function connectWorker(
+  env: Env,
+  retry?: Omit<RetryConnectOptions, 'address'>,
+): Promise<{ connection: NativeConnection; namespace: string }> {
+  const { connectionOptions, namespace } = connectConfig(env);
+  const address = temporalAddress(env);
+  const connect = () => NativeConnection.connect(connectionOptions);
+  const connection = await retryConnect(connect, { timeoutMs: 0, ...retry, address });
+  return { connection, namespace };
 }

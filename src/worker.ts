@@ -14,13 +14,18 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', impo
 
 /**
  * Builds the platform client from config: pooled connections, explicit timeouts, extra headers,
- * and the operator's CA when the appliance's certificate is not publicly signed.
+ * the allowed origins and Location resolution, and the operator's CA when the appliance's
+ * certificate is not publicly signed (the PEM loadConfig already read and checked).
+ * @throws TypeError only for a DetectorConfig that did not come from loadConfig (which reports
+ *   the same rules as a ConfigError naming the variable).
  */
 export function detectorClientFromConfig(detector: DetectorConfig): DetectorClient {
   return createDetectorClient({
     baseUrl: detector.url,
     headers: detector.headers,
-    ca: detector.caFile ? readFileSync(detector.caFile, 'utf8') : undefined,
+    allowedOrigins: detector.allowedOrigins,
+    locationResolution: detector.locationResolution,
+    ca: detector.ca ?? (detector.caFile ? readFileSync(detector.caFile, 'utf8') : undefined),
     channelParams: { reference: detector.referenceChannelParam, questioned: detector.questionedChannelParam },
     connections: detector.connections,
     headersTimeoutMs: detector.headersTimeoutMs,

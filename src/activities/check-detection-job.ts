@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { JobCheck, SubmittedJob } from '../shared/detection.ts';
 import { DetectorHttpError, type DetectorClient } from './detector/index.ts';
+import { oneLine } from './detector/wire.ts';
 import { toDetectorFailure } from './detector-failures.ts';
 
 const SETTLED_STATES = new Set(['pending', 'running']);
@@ -24,8 +25,10 @@ export async function checkDetection(detector: DetectorClient, job: SubmittedJob
       };
     }
     if (SETTLED_STATES.has(status.state)) return { state: status.state as 'pending' | 'running' };
-    log.warn('unknown detection job state; treating it as still running', { state: status.state });
-    return { state: 'unknown', platformState: status.state };
+    // The state is the platform's text: bounded and single-line before it reaches a log or history.
+    const platformState = oneLine(status.state, 100);
+    log.warn('unknown detection job state; treating it as still running', { state: platformState });
+    return { state: 'unknown', platformState };
   } catch (err) {
     if (err instanceof DetectorHttpError && err.status === 404) return { state: 'lost' };
     throw toDetectorFailure(err);

@@ -9,6 +9,7 @@ import {
   type DetectorHttpError,
   type DetectorOperation,
 } from './detector/detector-http-error.ts';
+import { isDetectorOriginError } from './detector/detector-origin-error.ts';
 import { isDetectorProtocolError } from './detector/detector-protocol-error.ts';
 import { isDetectorUploadSizeError } from './detector/detector-upload-size-error.ts';
 
@@ -84,6 +85,7 @@ const NETWORK_CODES = new Set([
  * | HTTP 507 | DetectorStorageFull | yes, after Retry-After |
  * | any other status (5xx, odd 3xx/4xx) | DetectorUnavailable | yes, after Retry-After if sent |
  * | DetectorProtocolError | DetectorProtocolError | yes |
+ * | DetectorOriginError (job URL on an origin not allowed) | DetectorOriginRefused | no |
  * | DetectorUploadSizeError | MediaChanged | no |
  * | socket/undici errors, timeouts | DetectorUnavailable (original as cause) | yes |
  * | anything else (bugs) | unchanged: Temporal retries it as a plain error | yes |
@@ -111,6 +113,24 @@ export function toDetectorFailure(err: unknown): unknown {
           reason: err.reason,
           bodySnippet: err.bodySnippet,
           requestId: err.requestId,
+        },
+      ],
+      cause: err,
+    });
+  }
+  if (isDetectorOriginError(err)) {
+    // The same answer (or stored URL) names the same origin again: only an operator can fix it,
+    // by fixing the proxy or by adding the origin to DETECTOR_ALLOWED_ORIGINS.
+    return ApplicationFailure.create({
+      type: FailureType.DetectorOriginRefused,
+      message: err.message,
+      nonRetryable: true,
+      details: [
+        {
+          operation: err.operation,
+          source: err.source,
+          offeredOrigin: err.offeredOrigin,
+          allowedOrigins: err.allowedOrigins,
         },
       ],
       cause: err,

@@ -13,7 +13,7 @@ import { recordResult, type RecordResultRequest } from './record-detection-resul
 import { submitDetection } from './submit-detection-job.ts';
 
 export type { InspectMediaInput } from './inspect-media.ts';
-export type { RecordResultRequest } from './record-detection-result.ts';
+export type { RecordResultFailureDetails, RecordResultRequest } from './record-detection-result.ts';
 
 export interface ActivityDeps {
   s3: S3Client;

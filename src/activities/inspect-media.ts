@@ -1,9 +1,9 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
-import { parseBlob, type IAudioMetadata } from 'music-metadata';
 import { FailureType } from '../shared/failure-types.ts';
 import { formatMediaRef, type InspectedMedia, type MediaRef, type MediaRole } from '../shared/media.ts';
-import { S3RangedBlob } from './s3-ranged-blob.ts';
+import { probeAudio, UnsupportedMediaError, type ProbedAudio } from './media-sniff.ts';
+import { MAX_PROBE_BYTES, ProbeBudgetExceededError, S3RangedBlob } from './s3-ranged-blob.ts';
 import { toStorageFailure } from './storage-failures.ts';
 
 export interface InspectMediaInput {
@@ -16,17 +16,19 @@ export interface MediaLimits {
   maxAudioSeconds: number;
 }
 
-/** Containers the platform's engines take (WAV, MP3, FLAC, Ogg), as music-metadata names them. */
-const AUDIO_CONTAINERS = /^(WAVE|RIFF|RF64|MPEG|FLAC|Ogg|AIFF|AIFF-C)/i;
-
 function permanent(type: string, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
 /**
  * Looks at one media object before anything is uploaded: HEAD for existence, size and ETag, then
- * a real parse of its header over ranged reads. Fails fast, with a permanent failure naming the
- * input, for what the platform would refuse. Idempotent: reads only.
+ * a probe of its bytes over ranged reads pinned to that ETag (`media-sniff.ts`). The container and
+ * codec are decided from the bytes; the object's Content-Type and key extension are never trusted,
+ * because uploaders set them from file names or leave them generic. Fails fast, with a permanent
+ * failure naming the input, for what the platform would refuse (platform-api.md §5: WAV as PCM 8–32
+ * bit, float, A-law, µ-law or ADPCM; MP3; FLAC; Ogg/Opus). Every message starts with
+ * `<role> s3://bucket/key` and says what would work. Reads at most 16 MiB (one 256 KiB read for a
+ * WAV; a frame scan of at most 4 MiB for an MP3 without a Xing/Info frame). Idempotent: reads only.
  * @throws ApplicationFailure MediaNotFound | MediaEmpty | MediaTooLarge | MediaNotAudio |
  *   MediaTooLong | MediaChannelRequired | MediaChannelOutOfRange (all non-retryable)
  */
@@ -53,57 +55,51 @@ export async function inspectMediaObject(
     );
   }
 
-  const blob = new S3RangedBlob({
-    s3,
-    bucket: media.bucket,
-    key: media.key,
-    etag,
-    size,
-    contentType: head.ContentType,
-    signal,
-  });
-  const metadata = await parseAudio(blob, what);
-  const { container, numberOfChannels, duration } = metadata.format;
-  if (!container || !AUDIO_CONTAINERS.test(container) || !numberOfChannels || !duration) {
-    throw permanent(
-      FailureType.MediaNotAudio,
-      `${what} is not audio the platform accepts (found ${container ?? 'no known container'}` +
-        `${numberOfChannels ? '' : ', no channels'}${duration ? '' : ', no duration'}); use WAV, MP3, FLAC or Ogg`,
-    );
-  }
-  if (duration > limits.maxAudioSeconds) {
+  const blob = new S3RangedBlob({ s3, bucket: media.bucket, key: media.key, etag, size, signal });
+  const audio = await probe(blob, what);
+  const { container, codec, channels, sampleRate, durationSeconds, durationSource } = audio;
+  if (durationSeconds > limits.maxAudioSeconds) {
     throw permanent(
       FailureType.MediaTooLong,
-      `${what} lasts ${Math.round(duration)} s; the platform accepts at most ${limits.maxAudioSeconds} s`,
+      `${what} lasts ${Math.round(durationSeconds)} s; the platform accepts at most ${limits.maxAudioSeconds} s` +
+        `: cut it (ffmpeg -i in -t ${limits.maxAudioSeconds} -c copy out)`,
     );
   }
-  checkChannel(media, numberOfChannels, what);
+  checkChannel(media, channels, what);
 
   return {
     ...media,
     role,
     etag,
     sizeBytes: size,
-    contentType: head.ContentType,
+    contentType: audio.mimeType,
+    ...(head.ContentType !== undefined && { storedContentType: head.ContentType }),
     container,
-    codec: metadata.format.codec,
-    channels: numberOfChannels,
-    sampleRate: metadata.format.sampleRate,
-    durationSeconds: duration,
+    codec,
+    channels,
+    sampleRate,
+    durationSeconds,
+    durationSource,
   };
 }
 
-async function parseAudio(blob: S3RangedBlob, what: string): Promise<IAudioMetadata> {
+async function probe(blob: S3RangedBlob, what: string): Promise<ProbedAudio> {
   try {
-    // S3RangedBlob implements the part of Blob that music-metadata's tokenizer reads.
-    return await parseBlob(blob as unknown as Blob, { skipCovers: true, duration: false });
+    return await probeAudio(blob);
   } catch (err) {
-    // A failed read (network, 5xx, ETag mismatch) is S3's failure, whatever the parser made of it.
+    // A failed read (network, 5xx, ETag mismatch) is S3's failure, whatever the probe made of it.
     if (blob.readError !== undefined) throw toStorageFailure(blob.readError, what);
-    throw permanent(
-      FailureType.MediaNotAudio,
-      `${what} is not audio the platform accepts: ${(err as Error).message}; use WAV, MP3, FLAC or Ogg`,
-    );
+    if (err instanceof UnsupportedMediaError) {
+      throw permanent(FailureType.MediaNotAudio, `${what} is ${err.message}`);
+    }
+    if (err instanceof ProbeBudgetExceededError) {
+      throw permanent(
+        FailureType.MediaNotAudio,
+        `${what} could not be read as audio within ${MAX_PROBE_BYTES} bytes (its headers are damaged or ` +
+          `huge); re-encode it (ffmpeg -i in -c:a pcm_s16le out.wav)`,
+      );
+    }
+    throw err;
   }
 }
 

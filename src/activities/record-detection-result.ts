@@ -11,19 +11,45 @@ export interface RecordResultRequest {
   location: { bucket?: string; key: string };
 }
 
+/** `details[0]` of every failure `recordResult` throws: where the document was to be written. */
+export interface RecordResultFailureDetails {
+  resultLocation: { bucket: string; key: string };
+}
+
 /**
  * Writes the result document with a create-only PUT (`If-None-Match: *`). The document is a pure
  * function of the workflow's history, so a retried write carries the same bytes: when the key
  * already exists with those bytes the write counts as done; with other bytes it fails
  * `ResultConflict` rather than replace a result someone may already have read. Idempotent.
- * @throws ApplicationFailure ResultConflict (non-retryable); storage failures via toStorageFailure.
+ *
+ * Every failure it throws is an `ApplicationFailure` whose `details[0]` is a
+ * {@link RecordResultFailureDetails} (the intended location, which only the worker knows when the
+ * input names no bucket), followed by the classified failure's own details.
+ * @throws ApplicationFailure ResultConflict, InvalidInput (no bucket), StorageRequestRejected,
+ *   StorageAccessDenied, MediaNotFound (the bucket does not exist) — all non-retryable;
+ *   StorageUnavailable (retryable: 5xx, throttling, network).
  */
 export async function recordResult(
   s3: S3Client,
   defaultBucket: string | undefined,
-  { result, location }: RecordResultRequest,
+  request: RecordResultRequest,
 ): Promise<DetectionResult> {
-  const bucket = location.bucket ?? defaultBucket;
+  const resultLocation = {
+    bucket: request.location.bucket ?? defaultBucket ?? '',
+    key: request.location.key,
+  };
+  try {
+    return await writeResult(s3, resultLocation, request.result);
+  } catch (err) {
+    throw withLocation(err, resultLocation);
+  }
+}
+
+async function writeResult(
+  s3: S3Client,
+  { bucket, key }: { bucket: string; key: string },
+  result: RecordResultRequest['result'],
+): Promise<DetectionResult> {
   if (!bucket) {
     throw ApplicationFailure.create({
       type: FailureType.InvalidInput,
@@ -31,14 +57,14 @@ export async function recordResult(
       nonRetryable: true,
     });
   }
-  const document: DetectionResult = { ...result, resultLocation: { bucket, key: location.key } };
+  const document: DetectionResult = { ...result, resultLocation: { bucket, key: key } };
   const body = `${JSON.stringify(document, null, 2)}\n`;
-  const where = `result ${formatMediaRef({ bucket, key: location.key })}`;
+  const where = `result ${formatMediaRef({ bucket, key: key })}`;
   try {
     await s3.send(
       new PutObjectCommand({
         Bucket: bucket,
-        Key: location.key,
+        Key: key,
         Body: body,
         ContentType: 'application/json',
         IfNoneMatch: '*',
@@ -46,11 +72,12 @@ export async function recordResult(
     );
     return document;
   } catch (err) {
-    // 412: the key exists. 409: a concurrent conditional write to it is in flight (AWS).
-    const status = s3Status(err);
-    if (status !== 412 && status !== 409) throw toStorageFailure(err, where);
+    // 412: the key exists. A 409 ConditionalRequestConflict (a concurrent conditional write is in
+    // flight, AWS) is classified retryable, and the retry then sees 412. Other 409s are permanent
+    // (versitygw answers ExistingObjectIsDirectory for a key segment too long for its filesystem).
+    if (s3Status(err) !== 412) throw toStorageFailure(err, where);
   }
-  const existing = await readText(s3, bucket, location.key).catch((err: unknown) => {
+  const existing = await readText(s3, bucket, key).catch((err: unknown) => {
     throw toStorageFailure(err, where);
   });
   if (existing === body) return document;
@@ -64,4 +91,26 @@ export async function recordResult(
 async function readText(s3: S3Client, bucket: string, key: string): Promise<string> {
   const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return (await answer.Body?.transformToString('utf8')) ?? '';
+}
+
+/** Puts the intended location first in the failure's details, keeping type and retryability. */
+function withLocation(err: unknown, resultLocation: { bucket: string; key: string }): ApplicationFailure {
+  const details: [RecordResultFailureDetails, ...unknown[]] = [{ resultLocation }];
+  if (err instanceof ApplicationFailure) {
+    return ApplicationFailure.create({
+      type: err.type ?? undefined,
+      message: err.message,
+      nonRetryable: err.nonRetryable === true,
+      details: [...details, ...(err.details ?? [])],
+      cause: err.cause,
+    });
+  }
+  // Not from S3 (a socket reset, a timeout): retried, but naming the object.
+  const where = `result ${formatMediaRef(resultLocation)}`;
+  return ApplicationFailure.create({
+    type: FailureType.StorageUnavailable,
+    message: `S3 failed on ${where} (will retry): ${err instanceof Error ? err.message : String(err)}`,
+    details,
+    cause: err instanceof Error ? err : undefined,
+  });
 }

@@ -3,7 +3,12 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 /** Bytes fetched per ranged GET; headers of every supported format fit in one or two blocks. */
 const BLOCK_SIZE = 256 * 1024;
 /** Upper bound on what one probe may download, so a pathological file cannot make us read it all. */
-const MAX_PROBE_BYTES = 16 * 1024 * 1024;
+export const MAX_PROBE_BYTES = 16 * 1024 * 1024;
+
+/** Thrown when a probe would read more than {@link MAX_PROBE_BYTES}; a defect of the probe, not of S3. */
+export class ProbeBudgetExceededError extends Error {
+  override name = 'ProbeBudgetExceededError';
+}
 
 export interface RangedObject {
   s3: S3Client;
@@ -11,6 +16,10 @@ export interface RangedObject {
   key: string;
   etag: string;
   size: number;
+  /**
+   * The MIME type parsers see as `blob.type`. Pass the type sniffed from the bytes, never the
+   * object's S3 Content-Type: uploaders set that from file names or leave it generic.
+   */
   contentType?: string;
   signal?: AbortSignal;
 }
@@ -20,12 +29,18 @@ export interface RangedObject {
  * random-access tokenizer uses (`size`, `type`, `slice().arrayBuffer()`). Reads go through
  * ranged GETs pinned to the inspected ETag, in cached 256 KiB blocks, so parsing a WAV header
  * costs one request and an MP3/Ogg duration at most a few, whatever the file's size.
+ *
+ * `read(start, end)` is the same cache for callers that walk the bytes themselves (the media probe).
+ * Every read is bounded by {@link MAX_PROBE_BYTES} in total; beyond it reads throw
+ * {@link ProbeBudgetExceededError}. Idempotent: it only reads, pinned to one ETag.
  */
 export class S3RangedBlob {
   readonly size: number;
   readonly type: string;
   /** Bytes downloaded so far (for logs and the probe budget). */
   bytesRead = 0;
+  /** Ranged GETs sent so far. */
+  requests = 0;
   /**
    * The error of the first S3 read that failed, if any. A parser fails whatever its input does, so
    * this is how a caller tells "S3 did not answer" (retry) from "these bytes are not audio" (permanent).
@@ -41,11 +56,21 @@ export class S3RangedBlob {
   }
 
   slice(start = 0, end = this.size): { arrayBuffer(): Promise<ArrayBuffer> } {
-    return { arrayBuffer: () => this.read(start, Math.min(end, this.size)) };
+    return {
+      arrayBuffer: async () => (await this.read(start, Math.min(end, this.size))).buffer as ArrayBuffer,
+    };
   }
 
-  private async read(start: number, end: number): Promise<ArrayBuffer> {
+  /**
+   * Bytes `[start, end)` of the object, clamped to its size (so a read past the end returns fewer).
+   * @throws ProbeBudgetExceededError past the probe budget; the S3 error of a failed ranged GET
+   *   (also kept in `readError`).
+   */
+  async read(start: number, end: number): Promise<Uint8Array> {
+    start = Math.max(0, start);
+    end = Math.min(end, this.size);
     const out = new Uint8Array(Math.max(0, end - start));
+    if (out.length === 0) return out;
     for (let block = Math.floor(start / BLOCK_SIZE); block * BLOCK_SIZE < end; block++) {
       const bytes = await this.block(block);
       const blockStart = block * BLOCK_SIZE;
@@ -53,7 +78,7 @@ export class S3RangedBlob {
       const to = Math.min(end, blockStart + bytes.length) - blockStart;
       out.set(bytes.subarray(from, to), blockStart + from - start);
     }
-    return out.buffer;
+    return out;
   }
 
   private block(index: number): Promise<Uint8Array> {
@@ -69,11 +94,12 @@ export class S3RangedBlob {
     const first = index * BLOCK_SIZE;
     const last = Math.min(this.size, first + BLOCK_SIZE) - 1;
     if (this.bytesRead + (last - first + 1) > MAX_PROBE_BYTES) {
-      throw new Error(
+      throw new ProbeBudgetExceededError(
         `probing s3://${this.object.bucket}/${this.object.key} needed more than ${MAX_PROBE_BYTES} bytes`,
       );
     }
     this.bytesRead += last - first + 1;
+    this.requests++;
     const { s3, bucket, key, etag, signal } = this.object;
     try {
       const answer = await s3.send(

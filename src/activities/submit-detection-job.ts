@@ -18,7 +18,8 @@ const HEARTBEAT_INTERVAL_MS = 5_000;
  * sent; cancellation aborts both downloads and the upload.
  *
  * Not idempotent on the platform's side: a retry after the platform accepted a job but before we
- * heard of it leaves that job to expire there (the platform has no cancel endpoint).
+ * heard of it leaves that job to expire there (the platform has no cancel endpoint). The returned
+ * `attempt` (the activity attempt number) lets the workflow account for such uploads.
  * @throws ApplicationFailure classified by toStorageFailure / toDetectorFailure.
  */
 export async function submitDetection(
@@ -61,7 +62,8 @@ export async function submitDetection(
         throw toDetectorFailure(err);
       });
     context.log.info('detection job submitted', { jobId: job.jobId, bytesSent });
-    return { jobId: job.jobId, statusUrl: job.statusUrl };
+    // The attempt number lets the workflow count uploads that may have created a job it never heard of.
+    return { jobId: job.jobId, statusUrl: job.statusUrl, attempt: context.info.attempt };
   } finally {
     clearInterval(heartbeat);
     for (const stream of opened) stream.destroy();

@@ -98,6 +98,16 @@ export interface DetectionResult {
   checks: number;
   /** Jobs submitted, including resubmissions after `failed` or a lost job. */
   submissions: number;
+  /**
+   * Submit attempts that may have reached the platform: the sum, over the `submissions`, of the
+   * attempt number of the `submitDetectionJob` activity that succeeded. Equal to `submissions` when
+   * no upload was retried; greater when an upload was retried after the platform may already have
+   * accepted a job (a worker killed or a connection lost after the POST), each such job running
+   * and expiring there unseen. An upper bound: a retried attempt that failed before the POST (an
+   * S3 read error, a 429) counts too. For operators auditing platform load. Absent in documents
+   * recorded before it existed.
+   */
+  uploads?: number;
   resultLocation: { bucket: string; key: string };
 }
 
@@ -115,6 +125,11 @@ export interface SubmitJobInput {
 export interface SubmittedJob {
   jobId: string;
   statusUrl: string;
+  /**
+   * The activity attempt that got this job (1 = first try). Optional: histories recorded before it
+   * existed decode without it, and it then counts as 1.
+   */
+  attempt?: number;
 }
 
 /**

@@ -1,9 +1,13 @@
 /**
  * Structural checks of a `DetectInput`, shared by the CLI (before starting) and the workflow (so
- * input from any client is checked). Pure: returns problems, throws nothing.
+ * input from any client is checked). Pure: returns problems, throws nothing. Bucket names, keys and
+ * workflow ids follow the rules in s3-names.ts, re-exported here for the CLI.
  */
 import type { DetectInput } from './detection.ts';
 import type { MediaRef } from './media.ts';
+import { bucketNameProblems, objectKeyProblems } from './s3-names.ts';
+
+export { bucketNameProblems, defaultResultKey, objectKeyProblems, workflowIdProblems } from './s3-names.ts';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -15,8 +19,10 @@ function mediaProblems(name: string, ref: unknown): string[] {
   const problems: string[] = [];
   if (typeof media.bucket !== 'string' || media.bucket === '')
     problems.push(`${name}.bucket must be a non-empty string`);
+  else problems.push(...bucketNameProblems(media.bucket, `${name}.bucket`));
   if (typeof media.key !== 'string' || media.key === '')
     problems.push(`${name}.key must be a non-empty string`);
+  else problems.push(...objectKeyProblems(media.key, `${name}.key`));
   if (media.channel !== undefined && !(Number.isInteger(media.channel) && media.channel >= 0)) {
     problems.push(`${name}.channel must be a 0-based channel index, got ${JSON.stringify(media.channel)}`);
   }
@@ -32,7 +38,10 @@ function positiveNumbers(name: string, value: unknown): string[] {
 }
 
 /**
- * Lists everything wrong with a detection input; empty when it is usable.
+ * Lists everything wrong with a detection input; empty when it is usable. Buckets and keys of
+ * `reference`, `questioned` and `result` must pass {@link bucketNameProblems} and
+ * {@link objectKeyProblems}. The default result key depends on the workflow id, which the input
+ * does not hold: check it with `workflowIdProblems` (the workflow does, for its own id).
  * @example detectInputProblems({ reference: { bucket: 'b', key: '' }, questioned }) // ['reference.key must be …']
  */
 export function detectInputProblems(input: unknown): string[] {
@@ -61,6 +70,9 @@ export function detectInputProblems(input: unknown): string[] {
         const v = value.result[field];
         if (v !== undefined && (typeof v !== 'string' || v === ''))
           problems.push(`result.${field} must be a non-empty string`);
+        else if (field === 'bucket' && v !== undefined)
+          problems.push(...bucketNameProblems(v, 'result.bucket'));
+        else if (field === 'key' && v !== undefined) problems.push(...objectKeyProblems(v, 'result.key'));
       }
     }
   }

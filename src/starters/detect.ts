@@ -6,12 +6,33 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { createS3Client } from '../activities/s3-client.ts';
 import type { DetectInput } from '../shared/detection.ts';
-import { detectInputProblems } from '../shared/validate-input.ts';
-import { connectClient } from '../temporal-connection.ts';
+import {
+  bucketNameProblems,
+  detectInputProblems,
+  objectKeyProblems,
+  workflowIdProblems,
+} from '../shared/validate-input.ts';
+import {
+  connectClient,
+  isTemporalUnreachable,
+  temporalAddress,
+  TemporalUnreachableError,
+} from '../temporal-connection.ts';
 import type { detectWorkflow } from '../workflows/index.ts';
-import { UsageError, failureMessage, formatResult } from './cli-support.ts';
-import { MediaArgumentError, resolveMedia } from './media-upload.ts';
+import {
+  ExitCode,
+  type LocalUpload,
+  UsageError,
+  formatResult,
+  reportFailure,
+  unreachableLine,
+  waitForResult,
+} from './cli-support.ts';
+import { MediaArgumentError, parseS3Url, resolveMedia } from './media-upload.ts';
 import { withStackEnv } from './stack-env.ts';
+
+/** Without --timeout, a wait gives up after Temporal has been unreachable this long in a row. */
+const DEFAULT_OUTAGE_BUDGET_MS = 10 * 60_000;
 
 const HELP = `usage: rdd detect <reference> <questioned> [options]
 
@@ -22,8 +43,13 @@ const HELP = `usage: rdd detect <reference> <questioned> [options]
   --param k=v                 extra query parameter for the platform (repeatable)
   --threshold X               LLR above which the verdict is deepfake (default 0)
   --id ID                     workflow id (default detect-<uuid>); reusing a running id fails
-  --wait                      wait for the result and print it
-  --json                      with --wait: print only the result JSON on stdout`;
+  --wait                      wait for the result and print it; a Temporal outage is ridden out
+  --timeout S                 with --wait: stop waiting after S seconds (default: as long as the
+                              detection runs; a Temporal outage over 10 minutes ends the wait)
+  --json                      with --wait: print only the result JSON on stdout
+
+Exit codes: 0 done, 1 the detection failed, 2 bad arguments (nothing started), 3 still running at
+--timeout, 5 Temporal could not be reached (the detection may still run: rdd result <id>).`;
 
 const OPTIONS = {
   'reference-channel': { type: 'string' },
@@ -33,6 +59,7 @@ const OPTIONS = {
   threshold: { type: 'string' },
   id: { type: 'string' },
   wait: { type: 'boolean' },
+  timeout: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -77,6 +104,42 @@ function threshold(value: string | undefined): number | undefined {
   return parsed;
 }
 
+function timeoutMs(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0)
+    throw new UsageError(`--timeout must be a positive number of seconds, got "${value}"`);
+  return parsed * 1000;
+}
+
+/**
+ * Names every argument that would make S3 or the workflow fail later, before anything is uploaded
+ * or started: `--id`, the bucket and key of each s3:// argument, and S3_BUCKET for local files.
+ * @throws UsageError listing them.
+ */
+function checkNames(id: string | undefined, media: string[], mediaBucket: string | undefined): void {
+  const problems = id === undefined ? [] : workflowIdProblems(id, '--id');
+  const roles = ['reference', 'questioned'];
+  let local = false;
+  media.forEach((argument, i) => {
+    const ref = parseS3Url(argument);
+    if (!ref) {
+      if (!argument.startsWith('s3://')) local = true;
+    } else
+      problems.push(
+        ...bucketNameProblems(ref.bucket, `${roles[i]} bucket`),
+        ...objectKeyProblems(ref.key, `${roles[i]} key`),
+      );
+  });
+  if (local && mediaBucket !== undefined) problems.push(...bucketNameProblems(mediaBucket, 'S3_BUCKET'));
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+}
+
+/**
+ * Runs `rdd detect`. Validates every argument before uploading or starting anything.
+ * @returns the exit code (`ExitCode`): 0, 1 the detection failed, 2 usage, 3 still running at
+ *   `--timeout`, 5 Temporal could not be reached.
+ */
 export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -95,19 +158,26 @@ export async function run(argv: string[]): Promise<number> {
     if (positionals.length !== 2)
       throw new UsageError('expected exactly two media: <reference> <questioned>');
     const config = loadConfig(env);
+    checkNames(values.id, positionals, config.storage.mediaBucket);
     const options = {
       referenceChannel: channel('reference-channel', values['reference-channel']),
       questionedChannel: channel('questioned-channel', values['questioned-channel']),
       config: configObject(values.config),
       params: params(values.param),
       threshold: threshold(values.threshold),
+      timeoutMs: timeoutMs(values.timeout),
     };
+    if (options.timeoutMs !== undefined && !values.wait) throw new UsageError('--timeout needs --wait');
     const s3 = createS3Client(config.storage);
     const [reference, questioned] = await Promise.all([
       resolveMedia(s3, config.storage.mediaBucket, positionals[0]!, 'reference'),
       resolveMedia(s3, config.storage.mediaBucket, positionals[1]!, 'questioned'),
     ]);
     s3.destroy();
+    const uploads: LocalUpload[] = [
+      { path: positionals[0]!, ref: reference },
+      { path: positionals[1]!, ref: questioned },
+    ].filter(({ path }) => !parseS3Url(path));
     const input: DetectInput = {
       reference: {
         ...reference,
@@ -127,6 +197,8 @@ export async function run(argv: string[]): Promise<number> {
       id: values.id ?? `detect-${randomUUID()}`,
       wait: values.wait ?? false,
       json: values.json ?? false,
+      timeoutMs: options.timeoutMs,
+      uploads,
     });
   } catch (err) {
     if (err instanceof UsageError) {
@@ -137,6 +209,10 @@ export async function run(argv: string[]): Promise<number> {
       console.error(`rdd detect: ${err.message}`);
       return 2;
     }
+    if (err instanceof TemporalUnreachableError) {
+      console.error(unreachableLine('rdd detect', err));
+      return ExitCode.TemporalUnreachable;
+    }
     throw err;
   }
 }
@@ -145,24 +221,56 @@ async function startDetection(
   env: Record<string, string | undefined>,
   taskQueue: string,
   input: DetectInput,
-  options: { id: string; wait: boolean; json: boolean },
+  options: { id: string; wait: boolean; json: boolean; timeoutMs?: number; uploads: LocalUpload[] },
 ): Promise<number> {
+  const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
+  const address = temporalAddress(env);
   const client = await connectClient(env);
   try {
-    const handle = await client.workflow.start<typeof detectWorkflow>('detectWorkflow', {
-      taskQueue,
-      workflowId: options.id,
-      args: [input],
-    });
-    if (!(options.wait && options.json)) console.log(`started ${handle.workflowId}`);
-    if (!options.wait) return 0;
     try {
-      const result = await handle.result();
-      console.log(options.json ? JSON.stringify(result, null, 2) : formatResult(result));
-      return 0;
+      await client.workflow.start<typeof detectWorkflow>('detectWorkflow', {
+        taskQueue,
+        workflowId: options.id,
+        args: [input],
+      });
     } catch (err) {
-      console.error(`rdd detect: detection ${handle.workflowId} failed: ${failureMessage(err)}`);
-      return 1;
+      if (!isTemporalUnreachable(err)) throw err;
+      // The start may or may not have reached the server: say how to find out.
+      console.error(unreachableLine('rdd detect', new TemporalUnreachableError(address, err), options.id));
+      return ExitCode.TemporalUnreachable;
+    }
+    if (!(options.wait && options.json)) console.log(`started ${options.id}`);
+    if (!options.wait) return ExitCode.Ok;
+    const outcome = await waitForResult(client, options.id, {
+      address,
+      ...(deadline !== undefined && { deadline }),
+      outageBudgetMs: DEFAULT_OUTAGE_BUDGET_MS,
+      onOutage: (line) => console.error(`rdd detect: ${line}`),
+    });
+    switch (outcome.kind) {
+      case 'completed':
+        console.log(options.json ? JSON.stringify(outcome.result, null, 2) : formatResult(outcome.result));
+        return ExitCode.Ok;
+      case 'failed': {
+        const report = reportFailure(outcome.error, {
+          workflowId: options.id,
+          json: options.json,
+          command: 'rdd detect',
+          uploads: options.uploads,
+        });
+        if (report.stdout !== undefined) console.log(report.stdout);
+        console.error(report.stderr);
+        return ExitCode.DetectionFailed;
+      }
+      case 'running':
+        console.error(
+          `rdd detect: ${options.id} is still running after --timeout ${options.timeoutMs! / 1000} s; ` +
+            `rdd result ${options.id} prints it once done`,
+        );
+        return ExitCode.StillRunning;
+      case 'unreachable':
+        console.error(unreachableLine('rdd detect', outcome.error, options.id));
+        return ExitCode.TemporalUnreachable;
     }
   } finally {
     await client.connection.close();

@@ -5,8 +5,9 @@
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { sniffContentType } from '../activities/media-sniff.ts';
 import { s3Status } from '../activities/storage-failures.ts';
 import type { MediaRef } from '../shared/media.ts';
 
@@ -14,14 +15,6 @@ import type { MediaRef } from '../shared/media.ts';
 export class MediaArgumentError extends Error {
   override name = 'MediaArgumentError';
 }
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.wav': 'audio/wav',
-  '.mp3': 'audio/mpeg',
-  '.flac': 'audio/flac',
-  '.ogg': 'audio/ogg',
-  '.opus': 'audio/ogg',
-};
 
 /**
  * Parses `s3://bucket/key`; anything else is a local path.
@@ -44,7 +37,8 @@ export async function sha256File(path: string): Promise<string> {
 
 /**
  * Resolves a media argument to an S3 reference, uploading a local file to
- * `<bucket>/media/<sha256><ext>` unless that object is already there.
+ * `<bucket>/media/<sha256><ext>` unless that object is already there. The Content-Type is sniffed
+ * from the file's first bytes (`sniffContentType`), `application/octet-stream` when unknown.
  * @throws MediaArgumentError naming the argument when it is neither an s3:// URL nor a readable file.
  */
 export async function resolveMedia(
@@ -81,9 +75,23 @@ export async function resolveMedia(
         Key: key,
         Body: createReadStream(argument),
         ContentLength: info.size,
-        ContentType: CONTENT_TYPES[extension] ?? 'application/octet-stream',
+        // From the bytes, not the extension: a WAV named .mp3 is stored as audio/wav. Only a hint for
+        // other tools; inspectMedia never trusts a Content-Type.
+        ContentType: sniffContentType(await readHead(argument)),
       }),
     );
   }
   return { bucket, key };
+}
+
+/** The first 64 KiB of a file (fewer if it is shorter): enough to sniff its format. */
+async function readHead(path: string): Promise<Uint8Array> {
+  const file = await open(path, 'r');
+  try {
+    const buffer = new Uint8Array(64 * 1024);
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
 }

@@ -8,15 +8,27 @@ import { ConfigError, loadConfig } from '../config.ts';
 import { createS3Client } from '../activities/s3-client.ts';
 import { s3Status } from '../activities/storage-failures.ts';
 import type { DetectionResult, DetectionStatus } from '../shared/detection.ts';
-import { connectClient } from '../temporal-connection.ts';
-import { failureMessage, formatResult } from './cli-support.ts';
+import {
+  connectClient,
+  isTemporalUnreachable,
+  temporalAddress,
+  TemporalUnreachableError,
+} from '../temporal-connection.ts';
+import { ExitCode, failureMessage, formatResult, reportFailure, unreachableLine } from './cli-support.ts';
 import { withStackEnv } from './stack-env.ts';
 
 const HELP = `usage: rdd result <workflowId> [--json] [--bucket B] [--key K]
 
 Prints the result recorded at s3://<S3_RESULT_BUCKET>/results/<workflowId>.json.
-Exit codes: 0 printed, 1 the detection failed, 3 still running, 4 no such detection.`;
+For a detection that scored the pair but could not record the result (ResultNotRecorded), prints
+the score, verdict and why (--json: the document with its "failure").
+Exit codes: 0 printed, 1 the detection failed, 2 bad arguments, 3 still running, 4 no such
+detection, 5 Temporal could not be reached (nothing recorded yet, and Temporal cannot say why).`;
 
+/**
+ * Runs `rdd result`: the recorded document from S3, else what Temporal knows about the detection.
+ * @returns the exit code (`ExitCode`): 0, 1, 2, 3, 4 or 5 (Temporal could not be reached).
+ */
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -62,14 +74,27 @@ export async function run(argv: string[]): Promise<number> {
     s3.destroy();
   }
   // Nothing recorded there: ask Temporal why.
-  return explainMissingResult(env, workflowId, `s3://${bucket}/${key}`);
+  try {
+    return await explainMissingResult(env, workflowId, `s3://${bucket}/${key}`, values.json ?? false);
+  } catch (err) {
+    if (err instanceof TemporalUnreachableError) {
+      console.error(unreachableLine('rdd result', err));
+      return ExitCode.TemporalUnreachable;
+    }
+    if (isTemporalUnreachable(err)) {
+      console.error(unreachableLine('rdd result', new TemporalUnreachableError(temporalAddress(env), err)));
+      return ExitCode.TemporalUnreachable;
+    }
+    throw err;
+  }
 }
 
 async function explainMissingResult(
   env: Record<string, string | undefined>,
   workflowId: string,
   where: string,
-) {
+  json: boolean,
+): Promise<number> {
   const client = await connectClient(env);
   try {
     const handle = client.workflow.getHandle(workflowId);
@@ -90,12 +115,17 @@ async function explainMissingResult(
       );
       return 4;
     }
-    const reason = await handle.result().then(
-      () => state,
-      (err: unknown) => failureMessage(err),
+    const failure: unknown = await handle.result().then(
+      () => undefined,
+      (err: unknown) => err,
     );
-    console.error(`rdd result: ${workflowId} ended ${state}: ${reason}`);
-    return 1;
+    if (failure instanceof Error && isTemporalUnreachable(failure)) throw failure;
+    const report = reportFailure(failure, { workflowId, json, command: 'rdd result' });
+    if (report.stdout !== undefined) console.log(report.stdout);
+    console.error(
+      `rdd result: ${workflowId} ended ${state}: ${failure === undefined ? state : failureMessage(failure)}`,
+    );
+    return ExitCode.DetectionFailed;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
       console.error(`rdd result: no detection ${workflowId} (nothing at ${where}, unknown to Temporal)`);

@@ -34,8 +34,15 @@ export const DETECTOR_INFO = {
   retry: { maximumAttempts: 3 },
 } satisfies ActivityOptions;
 
-/** The result write: retried until it lands, since losing a computed score is the worst outcome. */
+/**
+ * The result write. Retried through brief S3 outages (5xx, throttling, resets), but bounded — at
+ * most 10 attempts within 15 minutes (backoff 1, 2, 4 … 60 s) — because the workflow then fails
+ * `ResultNotRecorded` carrying the score and the document: an endless retry would hold the score
+ * where no caller can see it. Permanent answers (an invalid key, a missing bucket) are not retried
+ * at all (see toStorageFailure).
+ */
 export const STORAGE_WRITE = {
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  scheduleToCloseTimeout: '15 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10 },
 } satisfies ActivityOptions;

@@ -10,7 +10,7 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.ts';
+import type { Activities, RecordResultFailureDetails } from '../activities/index.ts';
 import {
   DEFAULT_POLLING,
   DEFAULT_RESUBMIT,
@@ -25,7 +25,7 @@ import {
 } from '../shared/detection.ts';
 import { FailureType } from '../shared/failure-types.ts';
 import type { InspectedMedia } from '../shared/media.ts';
-import { detectInputProblems } from '../shared/validate-input.ts';
+import { defaultResultKey, detectInputProblems, workflowIdProblems } from '../shared/validate-input.ts';
 import {
   DETECTOR_CHECK,
   DETECTOR_INFO,
@@ -43,7 +43,14 @@ const { recordDetectionResult } = proxyActivities<Activities>(STORAGE_WRITE);
 /** Where a detection stands: phase, current job, checks and submissions so far. */
 export const statusQuery = defineQuery<DetectionStatus>('status');
 
-type FinishedJob = { jobId: string; score: number | null; submittedAt: string; completedAt: string };
+type FinishedJob = {
+  jobId: string;
+  score: number | null;
+  submittedAt: string;
+  completedAt: string;
+  /** Submit attempts that may have reached the platform, over all submissions. */
+  uploads: number;
+};
 type TerminalCheck = Extract<JobCheck, { state: 'done' | 'failed' | 'rejected' | 'lost' }>;
 
 /**
@@ -52,10 +59,16 @@ type TerminalCheck = Extract<JobCheck, { state: 'done' | 'failed' | 'rejected' |
  * record the scored result in S3 exactly once. Media bytes never pass through the workflow.
  *
  * Fails with a non-retryable ApplicationFailure whose `type` is a `FailureType` and whose message
- * names the bad input. Cancelling it cancels the in-flight activity and records nothing.
+ * names the bad input. Cancelling it cancels the in-flight activity and records nothing. Input
+ * (buckets, keys, and its own id when it makes the default result key) is checked before any work:
+ * `InvalidInput`. A score that cannot be recorded fails `ResultNotRecorded` with the score in the
+ * message and the whole document in `details[0]`, so it is never lost.
  */
 export async function detectWorkflow(input: DetectInput): Promise<DetectionResult> {
   const problems = detectInputProblems(input);
+  // The default result key is `results/<workflowId>.json`: an id S3 cannot take as a key segment
+  // would only fail at the very end, after the platform scored the pair.
+  if (input?.result?.key === undefined) problems.push(...workflowIdProblems(workflowInfo().workflowId));
   if (problems.length > 0) {
     throw ApplicationFailure.create({
       type: FailureType.InvalidInput,
@@ -88,7 +101,7 @@ export async function detectWorkflow(input: DetectInput): Promise<DetectionResul
     );
 
     status.phase = 'recording';
-    const result = await recordDetectionResult({
+    const request = {
       result: {
         workflowId,
         reference: recorded(reference),
@@ -105,9 +118,17 @@ export async function detectWorkflow(input: DetectInput): Promise<DetectionResul
         },
         checks: status.checks,
         submissions: status.submissions,
+        uploads: job.uploads,
       },
-      location: { bucket: input.result?.bucket, key: input.result?.key ?? `results/${workflowId}.json` },
-    });
+      location: { bucket: input.result?.bucket, key: input.result?.key ?? defaultResultKey(workflowId) },
+    };
+    let result: DetectionResult;
+    try {
+      result = await recordDetectionResult(request);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      throw resultNotRecorded(err, request);
+    }
     status.phase = 'done';
     return result;
   } catch (err) {
@@ -134,6 +155,7 @@ async function runDetection(run: DetectionRun): Promise<FinishedJob> {
   const firstCheck = polling.firstCheckBase + polling.firstCheckPerAudioSecond * audioSeconds;
   let lost = 0;
   let failed = 0;
+  let uploads = 0;
   for (;;) {
     status.phase = 'submitting';
     const job = await submitDetectionJob({
@@ -145,13 +167,21 @@ async function runDetection(run: DetectionRun): Promise<FinishedJob> {
     });
     const submittedAt = new Date().toISOString();
     status.submissions += 1;
+    // Attempt n means n − 1 earlier attempts failed, any of which may have left a job on the platform.
+    uploads += job.attempt ?? 1;
     status.jobId = job.jobId;
     status.lastState = 'pending';
 
     const end = await waitForJob(job, firstCheck, polling, status);
     switch (end.state) {
       case 'done':
-        return { jobId: job.jobId, score: end.score, submittedAt, completedAt: new Date().toISOString() };
+        return {
+          jobId: job.jobId,
+          score: end.score,
+          submittedAt,
+          completedAt: new Date().toISOString(),
+          uploads,
+        };
       case 'rejected':
         throw ApplicationFailure.create({
           type: FailureType.DetectorRejectedInput,
@@ -253,6 +283,38 @@ function surfacePermanentFailure(err: unknown): unknown {
     });
   }
   return err;
+}
+
+/**
+ * The failure that keeps a computed score when its document could not be written: type
+ * `ResultNotRecorded`, the score, verdict, location and reason in the message, and the whole
+ * `DetectionResult` (at its intended location) in `details[0]`. See FailureType.ResultNotRecorded.
+ */
+function resultNotRecorded(
+  err: unknown,
+  request: { result: Omit<DetectionResult, 'resultLocation'>; location: { bucket?: string; key: string } },
+): ApplicationFailure {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const written = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
+  const resultLocation = (isLocationDetails(written) && written.resultLocation) || {
+    bucket: request.location.bucket ?? '',
+    key: request.location.key,
+  };
+  const document: DetectionResult = { ...request.result, resultLocation };
+  const where = `s3://${resultLocation.bucket || '<no bucket>'}/${resultLocation.key}`;
+  return ApplicationFailure.create({
+    type: FailureType.ResultNotRecorded,
+    message: `the score ${document.score} (${document.verdict}) was computed but not recorded at ${where}: ${reason}`,
+    nonRetryable: true,
+    details: [document],
+    cause: err instanceof Error ? err : undefined,
+  });
+}
+
+function isLocationDetails(value: unknown): value is RecordResultFailureDetails {
+  const location = (value as Partial<RecordResultFailureDetails> | null | undefined)?.resultLocation;
+  return typeof location?.bucket === 'string' && typeof location.key === 'string';
 }
 
 function recorded(media: InspectedMedia) {

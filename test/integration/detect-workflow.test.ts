@@ -4,12 +4,20 @@
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { NativeConnection } from '@temporalio/worker';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rejection } from '../helpers/rejection.ts';
+import { loadConfig } from '../../src/config.ts';
+import { startEmulator } from '../../src/emulator/index.ts';
+import type { DetectionResult } from '../../src/shared/detection.ts';
 import { FailureType } from '../../src/shared/failure-types.ts';
+import { createDetectionWorker } from '../../src/worker.ts';
 import { statusQuery } from '../../src/workflows/index.ts';
 import { nonAudioFile, sha256File, shortSpeechWav, speechWav, stereoWav } from '../helpers/audio.ts';
-import { startHarness, type Harness } from '../helpers/detection-harness.ts';
+import { startHarness, workflowBundle, type Harness } from '../helpers/detection-harness.ts';
+import { testServices, uniqueTaskQueue } from '../helpers/services.ts';
 import { scheduledActivities, timerDurationsMs } from '../helpers/history.ts';
 import { recordHistory } from '../helpers/record-history.ts';
 
@@ -69,6 +77,7 @@ describe('detectWorkflow', () => {
     expect(result.verdict).toBe('deepfake'); // any score is above a threshold of -100
     expect(result.threshold).toBe(-100);
     expect(result.submissions).toBe(1);
+    expect(result.uploads).toBe(1);
     expect(result.checks).toBeGreaterThanOrEqual(1);
     expect(result.reference.etag).toBe(await harness.etag(reference));
     expect(result.questioned.etag).toBe(await harness.etag(questioned));
@@ -193,6 +202,145 @@ describe('detectWorkflow', () => {
     expect(left.score).not.toBe(right.score); // the two channels hold different voices
   });
 
+  it('fails InvalidInput at once for an invalid bucket name, naming it, without touching S3', async () => {
+    const started = Date.now();
+    const handle = await harness.start({
+      reference: await harness.upload(genuine),
+      questioned: { bucket: 'Call_Recordings..2024', key: 'incoming/call-0001.wav' },
+    });
+    const failure = await failureOf(handle.result());
+    expect(failure.type).toBe(FailureType.InvalidInput);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain(
+      'questioned.bucket "Call_Recordings..2024" is not a valid S3 bucket name: uppercase letters',
+    );
+    expect(await scheduledActivities(handle)).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('fails InvalidInput before any work when its own id cannot make the result key', async () => {
+    const id = `${harness.taskQueue}-${'i'.repeat(302)}`;
+    const handle = await harness.start(
+      { reference: await harness.upload(genuine), questioned: await harness.upload(other) },
+      id,
+    );
+    const failure = await failureOf(handle.result());
+    expect(failure.type).toBe(FailureType.InvalidInput);
+    expect(failure.message).toMatch(/^workflow id ".*" \(\d+ bytes\) is not usable: \d+ bytes, over 250/);
+    expect(await scheduledActivities(handle)).toEqual([]);
+  });
+
+  it('accepts a long id when the input names the result key itself', async () => {
+    const handle = await harness.start(
+      {
+        reference: await harness.upload(genuine),
+        questioned: await harness.upload(other),
+        result: { key: `${harness.taskQueue}/results/long-id.json` },
+      },
+      `${harness.taskQueue}-${'i'.repeat(302)}`,
+    );
+    const result = await handle.result();
+    expect(result.resultLocation.key).toBe(`${harness.taskQueue}/results/long-id.json`);
+    expect(await harness.readResult(result.resultLocation.key)).toEqual(result);
+  });
+
+  it('keeps a computed score it cannot record: ResultNotRecorded with the score and the document, at once', async () => {
+    const started = Date.now();
+    const location = { bucket: 'rdd-no-such-results', key: `results/${harness.taskQueue}.json` };
+    const handle = await harness.start({
+      reference: await harness.upload(genuine),
+      questioned: await harness.upload(other),
+      threshold: -100,
+      result: location,
+    });
+    const failure = await failureOf(handle.result());
+    expect(failure.type).toBe(FailureType.ResultNotRecorded);
+    expect(failure.nonRetryable).toBe(true);
+    const document = failure.details?.[0] as DetectionResult;
+    expect(typeof document.score).toBe('number');
+    expect(document).toMatchObject({
+      workflowId: handle.workflowId,
+      verdict: 'deepfake',
+      threshold: -100,
+      submissions: 1,
+      uploads: 1,
+      jobId: expect.stringMatching(/[0-9a-f-]{36}/),
+      resultLocation: location,
+    });
+    expect(failure.message).toBe(
+      `the score ${document.score} (deepfake) was computed but not recorded at s3://${location.bucket}/${location.key}: ` +
+        `result s3://${location.bucket}/${location.key} does not exist (NoSuchBucket)`,
+    );
+    // A permanent answer: one write attempt, no retries.
+    const history = await handle.fetchHistory();
+    const writes = (history.events ?? []).filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordDetectionResult',
+    );
+    expect(writes).toHaveLength(1);
+    const attempts = (history.events ?? [])
+      .map((e) => e.activityTaskStartedEventAttributes?.attempt)
+      .filter((a) => a != null);
+    expect(Math.max(...attempts)).toBe(1);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('counts an upload retried after the platform accepted it: uploads 2, submissions 1', async () => {
+    // A dedicated emulator behind a proxy that loses the answer to the first accepted submit, as a
+    // worker killed (or a connection dropped) right after the platform accepted the job would.
+    const emulator = await startEmulator({ processing: { fixedMs: 150 } });
+    let accepted = 0;
+    const proxy = lossyProxy(emulator.url, (status) => {
+      if (status === 202) accepted += 1;
+      return status === 202 && accepted === 1;
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const taskQueue = uniqueTaskQueue('detect-lossy');
+    const config = loadConfig({ ...harness.env, DETECTOR_URL: proxyUrl, TASK_QUEUE: taskQueue }, [
+      'detector',
+    ]);
+    const connection = await NativeConnection.connect({ address: testServices().temporalAddress });
+    const { worker, detector } = await createDetectionWorker({
+      connection,
+      namespace: testServices().namespace,
+      config: { ...config, detector: config.detector! },
+      workflowBundle: await workflowBundle(),
+    });
+    try {
+      const result = await worker.runUntil(async () => {
+        const handle = await harness.client.workflow.start('detectWorkflow', {
+          taskQueue,
+          workflowId: `${taskQueue}-wf`,
+          args: [
+            {
+              reference: await harness.upload(genuine),
+              questioned: await harness.upload(other),
+              polling: {
+                firstCheckBase: 0.2,
+                firstCheckPerAudioSecond: 0,
+                minInterval: 0.2,
+                maxInterval: 0.5,
+              },
+            },
+          ],
+        });
+        return (await handle.result()) as DetectionResult;
+      });
+      expect(result.submissions).toBe(1);
+      expect(result.uploads).toBe(2);
+      expect(accepted).toBe(2);
+      const stats = emulator.stats();
+      expect(stats.pending + stats.running + stats.finished).toBe(2); // two jobs for one detection
+      expect((await harness.readResult(result.resultLocation.key))?.uploads).toBe(2);
+    } finally {
+      await detector.close();
+      await connection.close();
+      proxy.close();
+      proxy.closeAllConnections();
+      await emulator.close();
+    }
+  });
+
   it('waits with durable timers: first check near the expected finish, then backing off', async () => {
     const handle = await harness.start({
       reference: await harness.upload(genuine),
@@ -251,3 +399,28 @@ describe('detectWorkflow', () => {
     expect(failure.message).toContain('questioned.channel');
   });
 });
+
+/**
+ * A forwarding HTTP proxy that, when `drop(status)` says so, lets the upstream answer arrive and
+ * then destroys the client connection instead of passing it on: the platform did the work, the
+ * caller never heard of it.
+ */
+function lossyProxy(upstream: string, drop: (status: number) => boolean): Server {
+  return createServer((req, res) => {
+    const forward = httpRequest(
+      new URL(req.url ?? '/', upstream),
+      { method: req.method, headers: req.headers },
+      (answer) => {
+        if (req.method === 'POST' && drop(answer.statusCode ?? 0)) {
+          answer.resume();
+          answer.once('end', () => req.socket.destroy());
+          return;
+        }
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forward.once('error', () => req.socket.destroy());
+    req.pipe(forward);
+  });
+}

@@ -13,7 +13,7 @@ import { rejection } from '../helpers/rejection.ts';
 import { createActivities, type Activities } from '../../src/activities/index.ts';
 import { createDetectorClient } from '../../src/activities/detector/index.ts';
 import { startEmulator } from '../../src/emulator/index.ts';
-import type { DetectionResult } from '../../src/shared/detection.ts';
+import type { DetectionResult, SubmittedJob } from '../../src/shared/detection.ts';
 import { FailureType } from '../../src/shared/failure-types.ts';
 import type { InspectedMedia, MediaRef } from '../../src/shared/media.ts';
 import { nonAudioFile, speechWav, stereoWav, toMp3 } from '../helpers/audio.ts';
@@ -179,6 +179,18 @@ describe('submitDetectionJob and checkDetectionJob', () => {
       .poll(async () => (check = await run(activities.checkDetectionJob, job)).state, { timeout: 10_000 })
       .toBe('done');
     expect(check.state === 'done' && typeof check.score).toBe('number');
+    expect(job.attempt).toBe(1);
+  });
+
+  it('returns the activity attempt that got the job, so the workflow can count uploads', async () => {
+    const retried = new MockActivityEnvironment({ attempt: 3 });
+    const job: SubmittedJob = await retried.run(activities.submitDetectionJob, {
+      reference,
+      questioned,
+      correlationId: 'unit-test',
+    });
+    expect(job.jobId).toMatch(/[0-9a-f-]{36}/);
+    expect(job.attempt).toBe(3);
   });
 
   it('reports a job the platform lost as an outcome, not an error', async () => {
@@ -251,5 +263,27 @@ describe('recordDetectionResult', () => {
     );
     expect(conflict.type).toBe(FailureType.ResultConflict);
     expect(conflict.nonRetryable).toBe(true);
+    expect(conflict.details?.[0]).toEqual({ resultLocation: { bucket, key } });
+  });
+
+  it('fails a key S3 refuses (KeyTooLongError) at once, naming the location', async () => {
+    const key = `${'r'.repeat(300)}.json`;
+    const err = await failure(
+      run(activities.recordDetectionResult, { result: result(0.5), location: { key } }),
+    );
+    expect(err.type).toBe(FailureType.StorageRequestRejected);
+    expect(err.nonRetryable).toBe(true);
+    expect(err.message).toContain(`result s3://${bucket}/${key}`);
+    expect(err.message).toContain('KeyTooLongError');
+    expect(err.details?.[0]).toEqual({ resultLocation: { bucket, key } });
+  });
+
+  it('fails a missing result bucket at once, naming it', async () => {
+    const location = { bucket: 'rdd-no-such-results', key: 'results/wf-1.json' };
+    const err = await failure(run(activities.recordDetectionResult, { result: result(0.5), location }));
+    expect(err.type).toBe(FailureType.MediaNotFound);
+    expect(err.nonRetryable).toBe(true);
+    expect(err.message).toContain('result s3://rdd-no-such-results/results/wf-1.json');
+    expect(err.details?.[0]).toEqual({ resultLocation: location });
   });
 });

@@ -1,6 +1,35 @@
-import { describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { DEFAULT_TASK_QUEUE } from '../../src/shared/task-queues.ts';
+
+/** A scratch folder with a real self-signed CA (cert.pem) and a few broken PEM files. */
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rdd-config-'));
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1'].concat([
+      '-subj',
+      '/CN=rdd test CA',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ]),
+    { stdio: 'ignore' },
+  );
+  writeFileSync(join(dir, 'not-pem.txt'), 'just some text\n');
+  writeFileSync(
+    join(dir, 'bad-pem.pem'),
+    '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n',
+  );
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The ConfigError `loadConfig` throws for `env`, or a failed expectation when it does not throw. */
 function problemsOf(env: Record<string, string>, needs: Parameters<typeof loadConfig>[1] = []): string[] {
@@ -27,7 +56,7 @@ describe('loadConfig', () => {
         resultBucket: undefined,
       },
       detector: undefined,
-      worker: { maxConcurrentActivities: 50, shutdownGraceMs: 600_000 },
+      worker: { maxConcurrentActivities: 50, shutdownGraceMs: 600_000, connectTimeoutMs: 300_000 },
     });
   });
 
@@ -37,6 +66,8 @@ describe('loadConfig', () => {
       url: 'https://spe.example.com',
       headers: {},
       caFile: undefined,
+      allowedOrigins: [],
+      locationResolution: 'rfc3986',
       referenceChannelParam: 'reference_channel',
       questionedChannelParam: 'questioned_channel',
       maxUploadBytes: 500_000_000,
@@ -55,7 +86,9 @@ describe('loadConfig', () => {
       S3_BUCKET: 'media',
       S3_RESULT_BUCKET: 'results',
       DETECTOR_URL: 'http://spe:8000',
-      DETECTOR_CA_FILE: '/etc/ca.pem',
+      DETECTOR_CA_FILE: join(dir, 'cert.pem'),
+      DETECTOR_ALLOWED_ORIGINS: 'https://node1.example.com:8443, http://10.0.0.7:8000/',
+      DETECTOR_LOCATION_RESOLUTION: 'base-path',
       DETECTOR_REFERENCE_CHANNEL_PARAM: 'ref_ch',
       DETECTOR_QUESTIONED_CHANNEL_PARAM: 'q_ch',
       DETECTOR_MAX_UPLOAD_BYTES: '1000',
@@ -76,7 +109,10 @@ describe('loadConfig', () => {
     });
     expect(config.detector).toMatchObject({
       url: 'http://spe:8000',
-      caFile: '/etc/ca.pem',
+      caFile: join(dir, 'cert.pem'),
+      ca: expect.stringContaining('-----BEGIN CERTIFICATE-----'),
+      allowedOrigins: ['https://node1.example.com:8443', 'http://10.0.0.7:8000'],
+      locationResolution: 'base-path',
       referenceChannelParam: 'ref_ch',
       questionedChannelParam: 'q_ch',
       maxUploadBytes: 1000,
@@ -85,7 +121,7 @@ describe('loadConfig', () => {
       headersTimeoutMs: 1500,
       bodyTimeoutMs: 2500,
     });
-    expect(config.worker).toEqual({ maxConcurrentActivities: 7, shutdownGraceMs: 1000 });
+    expect(config.worker).toMatchObject({ maxConcurrentActivities: 7, shutdownGraceMs: 1000 });
   });
 
   it('reports every problem at once, each naming its variable', () => {
@@ -113,7 +149,8 @@ describe('loadConfig', () => {
     expect(() =>
       loadConfig({ DETECTOR_URL: 'spe.example.com', DETECTOR_CONNECTIONS: 'many' }, ['mediaBucket']),
     ).toThrow(
-      'Invalid configuration:\n  - S3_BUCKET is required\n  - DETECTOR_URL must be an http(s) URL, got "spe.example.com"',
+      'Invalid configuration:\n  - S3_BUCKET is required\n  - DETECTOR_URL must be an http(s) URL, got "spe.example.com"' +
+        '\n  - DETECTOR_CONNECTIONS must be a positive integer, got "many"',
     );
   });
 
@@ -210,5 +247,153 @@ describe('loadConfig', () => {
     });
     // Without both keys the SDK's default chain (profiles, roles) decides.
     expect(loadConfig({ AWS_ACCESS_KEY_ID: 'key' }).storage.credentials).toBeUndefined();
+  });
+
+  it('reports the CR/LF header value by variable and header name, never the secret (issue 5, item 6)', () => {
+    let error: unknown;
+    try {
+      loadConfig({ DETECTOR_URL: 'http://spe', DETECTOR_HEADERS: '{"Authorization":"Bearer x\\nY"}' }, [
+        'detector',
+      ]);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toEqual([
+      'DETECTOR_HEADERS: header "Authorization" has a value that is not a valid HTTP field value (CR, LF, NUL or another control character); the value is not shown',
+    ]);
+    expect((error as Error).message).not.toContain('Bearer x');
+  });
+
+  it.each([
+    ['DETECTOR_HEADERS', '{"bad name":"v"}', 'DETECTOR_HEADERS: header "bad name" has an invalid name'],
+    [
+      'DETECTOR_HEADERS',
+      '{"Content-Type":"text/plain"}',
+      'DETECTOR_HEADERS: header "Content-Type" is set by the client',
+    ],
+    ['DETECTOR_HEADERS', '{"X-A":"1","x-a":"2"}', 'DETECTOR_HEADERS: header "x-a" is given twice'],
+    [
+      'DETECTOR_HEADERS',
+      '{"X-Token":"abc\\u0000def"}',
+      'DETECTOR_HEADERS: header "X-Token" has a value that is not',
+    ],
+    ['DETECTOR_URL', 'https://spe.example.com/?tenant=1', 'DETECTOR_URL must not have a query or fragment'],
+    ['DETECTOR_URL', 'https://spe.example.com/#x', 'DETECTOR_URL must not have a query or fragment'],
+    [
+      'DETECTOR_URL',
+      'https://admin:hunter2@spe.example.com',
+      'DETECTOR_URL must not contain a user name or password',
+    ],
+    [
+      'DETECTOR_ALLOWED_ORIGINS',
+      'https://node1:8443,https://lb.example.com/spe',
+      'DETECTOR_ALLOWED_ORIGINS: "https://lb.example.com/spe" must be an origin only',
+    ],
+    ['DETECTOR_ALLOWED_ORIGINS', 'node1:8443', 'DETECTOR_ALLOWED_ORIGINS: "node1:8443" is not http(s)'],
+    ['DETECTOR_ALLOWED_ORIGINS', 'not a url', 'DETECTOR_ALLOWED_ORIGINS: "not a url" is not a URL'],
+    [
+      'DETECTOR_ALLOWED_ORIGINS',
+      'https://u:hunter2@node1',
+      'DETECTOR_ALLOWED_ORIGINS: an entry must not contain a user name or password',
+    ],
+    [
+      'DETECTOR_LOCATION_RESOLUTION',
+      'relative',
+      'DETECTOR_LOCATION_RESOLUTION must be one of rfc3986, base-path, got "relative"',
+    ],
+    [
+      'DETECTOR_REFERENCE_CHANNEL_PARAM',
+      'ref channel',
+      'DETECTOR_REFERENCE_CHANNEL_PARAM must be a query parameter name',
+    ],
+    [
+      'DETECTOR_QUESTIONED_CHANNEL_PARAM',
+      'q&x=1',
+      'DETECTOR_QUESTIONED_CHANNEL_PARAM must be a query parameter name',
+    ],
+    [
+      'DETECTOR_QUESTIONED_CHANNEL_PARAM',
+      'reference_channel',
+      'DETECTOR_REFERENCE_CHANNEL_PARAM and DETECTOR_QUESTIONED_CHANNEL_PARAM must differ',
+    ],
+    [
+      'DETECTOR_CA_FILE',
+      '/nonexistent/ca.pem',
+      'DETECTOR_CA_FILE cannot be read (ENOENT): /nonexistent/ca.pem',
+    ],
+    ['DETECTOR_CA_FILE', '<dir>', 'DETECTOR_CA_FILE cannot be read (EISDIR)'],
+    ['DETECTOR_CA_FILE', '<dir>/not-pem.txt', 'DETECTOR_CA_FILE holds no PEM certificate'],
+    ['DETECTOR_CA_FILE', '<dir>/bad-pem.pem', 'DETECTOR_CA_FILE: certificate 1 in'],
+    [
+      'DETECTOR_HEADERS_TIMEOUT_MS',
+      '9999999999',
+      'DETECTOR_HEADERS_TIMEOUT_MS must be at most 2147483647, got "9999999999"',
+    ],
+    ['DETECTOR_BODY_TIMEOUT_MS', '1e3', 'DETECTOR_BODY_TIMEOUT_MS must be a positive integer, got "1e3"'],
+    ['DETECTOR_CONNECTIONS', '0x10', 'DETECTOR_CONNECTIONS must be a positive integer, got "0x10"'],
+    ['DETECTOR_CONNECTIONS', '100000', 'DETECTOR_CONNECTIONS must be at most 10000'],
+    ['WORKER_SHUTDOWN_GRACE_MS', '3000000000', 'WORKER_SHUTDOWN_GRACE_MS must be at most 2147483647'],
+    ['S3_FORCE_PATH_STYLE', 'sometimes', 'S3_FORCE_PATH_STYLE must be true or false, got "sometimes"'],
+    ['S3_ENDPOINT', 'http://key:secret@s3:7070', 'S3_ENDPOINT must not contain a user name or password'],
+  ])('reports %s=%j by name', (name, raw, expected) => {
+    const value = raw.replace('<dir>', dir);
+    const problems = problemsOf({ DETECTOR_URL: 'http://spe', [name]: value }, ['detector']);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(expected);
+    expect(problems[0]).not.toMatch(/hunter2|secret|abc/);
+  });
+
+  it('checks every DETECTOR_* variable even when DETECTOR_URL itself is wrong', () => {
+    expect(
+      problemsOf({
+        DETECTOR_URL: 'spe:8000',
+        DETECTOR_HEADERS: '{"Authorization":"Bearer x\\r\\nY"}',
+        DETECTOR_CA_FILE: '/nonexistent/ca.pem',
+        DETECTOR_LOCATION_RESOLUTION: 'weird',
+      }).map((problem) => problem.split(' ')[0]),
+    ).toEqual(['DETECTOR_URL', 'DETECTOR_CA_FILE', 'DETECTOR_HEADERS:', 'DETECTOR_LOCATION_RESOLUTION']);
+  });
+
+  it('builds a client from every accepted configuration: nothing is left to fail later', async () => {
+    const { detectorClientFromConfig } = await import('../../src/worker.ts');
+    const { detector } = loadConfig(
+      {
+        DETECTOR_URL: 'https://spe.example.com/spe/',
+        DETECTOR_HEADERS: '{"Authorization":"Bearer abc","X-Tenant":"t1"}',
+        DETECTOR_CA_FILE: join(dir, 'cert.pem'),
+        DETECTOR_ALLOWED_ORIGINS: 'https://node1.example.com:8443',
+        DETECTOR_LOCATION_RESOLUTION: 'base-path',
+      },
+      ['detector'],
+    );
+    const client = detectorClientFromConfig(detector!);
+    expect(client.baseUrl).toBe('https://spe.example.com/spe');
+    await client.close();
+  });
+});
+
+describe('rdd worker with an invalid configuration', () => {
+  const RDD = fileURLToPath(new URL('../../bin/rdd', import.meta.url));
+
+  it('exits 2 naming the variable and the header, without the secret or a stack trace', () => {
+    const result = spawnSync(RDD, ['worker'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {
+        ...process.env,
+        DETECTOR_URL: 'http://127.0.0.1:1',
+        DETECTOR_HEADERS: '{"Authorization":"Bearer x\\nY"}',
+        S3_BUCKET: 'media',
+        TEMPORAL_ADDRESS: '127.0.0.1:1',
+      },
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('DETECTOR_HEADERS');
+    expect(result.stderr).toContain('"Authorization"');
+    expect(result.stderr).not.toContain('Bearer x');
+    expect(result.stderr).not.toMatch(/TypeError|^\s+at /m);
+    expect(result.stdout).not.toContain('Bearer x');
   });
 });

@@ -3,13 +3,18 @@
  * comes from, how status answers and error bodies are read. Upload bytes are covered by
  * detector-upload.test.ts against a real socket.
  */
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rejection } from '../helpers/rejection.ts';
+import { toDetectorFailure } from '../../src/activities/detector-failures.ts';
+import { FailureType } from '../../src/shared/failure-types.ts';
 import {
   createDetectorClient,
   DetectorHttpError,
+  DetectorOriginError,
   DetectorProtocolError,
   SUBMIT_PATH,
   type LocationResolution,
@@ -49,15 +54,35 @@ const submitPath = (path: string) => path.startsWith(SUBMIT_PATH) || path.starts
 const accepted = { task: { task_id: JOB_ID, state: 'pending' } };
 
 describe('submit: where the job URL comes from', () => {
-  it('uses an absolute Location as it is', async () => {
+  it("uses an absolute Location on the platform's origin as it is", async () => {
     const { client, pool } = setup();
     pool.intercept({ path: submitPath, method: 'POST' }).reply(202, accepted, {
-      headers: { location: `https://elsewhere.test${JOB_PATH}`, 'x-location': `${ORIGIN}/other` },
+      headers: { location: `${ORIGIN}/jobs/${JOB_ID}`, 'x-location': `${ORIGIN}/other` },
     });
     expect(await client.submit(request())).toEqual({
       jobId: JOB_ID,
-      statusUrl: `https://elsewhere.test${JOB_PATH}`,
+      statusUrl: `${ORIGIN}/jobs/${JOB_ID}`,
       state: 'pending',
+    });
+  });
+
+  it.each([
+    ['another host', `https://elsewhere.test${JOB_PATH}`, 'https://elsewhere.test'],
+    ['another port', `https://spe.test:8443${JOB_PATH}`, 'https://spe.test:8443'],
+    ['another scheme', `http://spe.test${JOB_PATH}`, 'http://spe.test'],
+    ['a scheme-relative reference', `//elsewhere.test${JOB_PATH}`, 'https://elsewhere.test'],
+  ])('refuses a Location on %s, even with a task id to fall back on', async (_what, location, offered) => {
+    const { client, pool } = setup();
+    pool.intercept({ path: submitPath, method: 'POST' }).reply(202, accepted, { headers: { location } });
+    const err = await rejection(client.submit(request()));
+    expect(err).toBeInstanceOf(DetectorOriginError);
+    expect(err).toMatchObject({
+      name: 'DetectorOriginError',
+      code: 'DETECTOR_ORIGIN_REFUSED',
+      operation: 'submit',
+      source: 'Location',
+      offeredOrigin: offered,
+      allowedOrigins: [ORIGIN],
     });
   });
 
@@ -318,7 +343,8 @@ describe('error answers', () => {
     const page = `<html>\n<h1>502 Bad Gateway</h1>\n${'x'.repeat(5000)}</html>`;
     const err = await failSubmit(502, page);
     expect(err.platformMessage).toMatch(/^<html> <h1>502 Bad Gateway<\/h1>/);
-    expect(err.platformMessage!.length).toBeLessThan(400);
+    expect(err.platformMessage!.length).toBe(200);
+    expect(err.platformMessage!.endsWith('…')).toBe(true);
   });
 
   it('uses the status text when the body is empty', async () => {
@@ -379,7 +405,7 @@ describe('systemInfo', () => {
 });
 
 describe('headers and lifecycle', () => {
-  it('sends extra headers and accept to the platform, but never extra headers to another origin', async () => {
+  it('sends extra headers and accept to the platform, and nothing at all to another origin', async () => {
     const { client, mock, pool } = setup(ORIGIN, {
       headers: { Authorization: 'Bearer secret', 'X-Tenant': 't1' },
     });
@@ -392,22 +418,32 @@ describe('headers and lifecycle', () => {
     mock.get('https://elsewhere.test').intercept({ path: JOB_PATH, method: 'GET' }).reply(capture);
 
     await client.getJob(`${ORIGIN}${JOB_PATH}`);
-    await client.getJob(`https://elsewhere.test${JOB_PATH}`);
     expect(seen[0]).toMatchObject({
       authorization: 'Bearer secret',
       'x-tenant': 't1',
       accept: 'application/json',
     });
-    expect(seen[1]).not.toHaveProperty('authorization');
-    expect(seen[1]).not.toHaveProperty('x-tenant');
+    // A status URL from an older history, on another origin: refused before any request.
+    const err = await rejection(client.getJob(`https://elsewhere.test${JOB_PATH}`));
+    expect(err).toMatchObject({ name: 'DetectorOriginError', operation: 'getJob', source: 'status URL' });
+    expect(seen).toHaveLength(1);
   });
 
-  it('rejects a malformed extra header at construction', () => {
+  it('rejects a malformed or reserved extra header at construction, without echoing its value', () => {
     expect(() => createDetectorClient({ baseUrl: ORIGIN, headers: { 'bad header': 'x' } })).toThrow(
       TypeError,
     );
+    const bad = () => createDetectorClient({ baseUrl: ORIGIN, headers: { Authorization: 'Bearer x\nY' } });
+    expect(bad).toThrow(/"Authorization"/);
+    expect(bad).not.toThrow(/Bearer/);
     expect(() => createDetectorClient({ baseUrl: ORIGIN, headers: { ok: 'a\r\nb: c' } })).toThrow(TypeError);
+    expect(() =>
+      createDetectorClient({ baseUrl: ORIGIN, headers: { 'Content-Type': 'text/plain' } }),
+    ).toThrow(/set by the client/);
     expect(() => createDetectorClient({ baseUrl: 'ftp://spe.test' })).toThrow(TypeError);
+    expect(() => createDetectorClient({ baseUrl: ORIGIN, allowedOrigins: ['https://lb.test/spe'] })).toThrow(
+      TypeError,
+    );
   });
 
   it('does not close an injected dispatcher', async () => {
@@ -426,5 +462,165 @@ describe('headers and lifecycle', () => {
     // The client owns the file streams and must not leave them open.
     expect((req.reference.body as Readable).destroyed).toBe(true);
     expect((req.questioned.body as Readable).destroyed).toBe(true);
+  });
+});
+
+describe('job URLs stay on the platform (real sockets)', () => {
+  interface Seen {
+    method: string;
+    path: string;
+    headers: IncomingHttpHeaders;
+  }
+  const servers: ReturnType<typeof createServer>[] = [];
+  afterEach(async () => {
+    for (const server of servers.splice(0)) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  /** A node:http server on a free loopback port that records every request it gets. */
+  async function serve(
+    answer: (seen: Seen, res: ServerResponse) => void,
+  ): Promise<{ origin: string; seen: Seen[] }> {
+    const seen: Seen[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const entry = { method: req.method ?? '', path: req.url ?? '', headers: req.headers };
+        seen.push(entry);
+        answer(entry, res);
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+  }
+
+  const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  };
+
+  /** The other host: answers anything with a body that must never reach a log. */
+  const elsewhere = () =>
+    serve((_seen, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html>SECRET-FROM-ELSEWHERE</html>');
+    });
+
+  /** The platform: accepts every submit with the Location given, answers status checks. */
+  const platform = (location: (origin: string) => string, header = 'location') => {
+    let own = '';
+    return serve((seen, res) => {
+      if (seen.method === 'POST') json(res, 202, accepted, { [header]: location(own) });
+      else json(res, 200, { task: { task_id: JOB_ID, state: 'running' } });
+    }).then((server) => ((own = server.origin), server));
+  };
+
+  const headers = { Authorization: 'Bearer secret-token' };
+
+  it.each(['location', 'x-location'])(
+    'fails the submit permanently on a %s on another port, and sends nothing there',
+    async (header) => {
+      const other = await elsewhere();
+      const spe = await platform(() => `${other.origin}${JOB_PATH}`, header);
+      const client = createDetectorClient({ baseUrl: spe.origin, headers });
+      try {
+        const err = await rejection(client.submit(request()));
+        expect(err).toBeInstanceOf(DetectorOriginError);
+        const message = (err as Error).message;
+        expect(message).toContain(other.origin);
+        expect(message).toContain('DETECTOR_ALLOWED_ORIGINS');
+        expect(message).not.toContain('SECRET-FROM-ELSEWHERE');
+        const failure = toDetectorFailure(err);
+        expect(failure).toMatchObject({ type: FailureType.DetectorOriginRefused, nonRetryable: true });
+        expect((failure as Error).message).toBe(message);
+
+        // A status URL with that origin (say, from an older workflow history) is refused too.
+        expect(await rejection(client.getJob(`${other.origin}${JOB_PATH}`))).toBeInstanceOf(
+          DetectorOriginError,
+        );
+        expect(other.seen).toEqual([]);
+        expect(spe.seen.map((r) => r.method)).toEqual(['POST']);
+      } finally {
+        await client.close();
+      }
+    },
+  );
+
+  it('follows a Location on an origin the operator allowed, with the extra headers', async () => {
+    const other = await serve((_seen, res) =>
+      json(res, 200, { task: { task_id: JOB_ID, state: 'done' }, result: { score: 0.5 } }),
+    );
+    const spe = await platform(() => `${other.origin}${JOB_PATH}`);
+    const client = createDetectorClient({
+      baseUrl: spe.origin,
+      headers,
+      allowedOrigins: [`${other.origin}/`],
+    });
+    try {
+      const job = await client.submit(request());
+      expect(job.statusUrl).toBe(`${other.origin}${JOB_PATH}`);
+      expect(await client.getJob(job.statusUrl)).toEqual({ jobId: JOB_ID, state: 'done', score: 0.5 });
+      expect(other.seen).toHaveLength(1);
+      expect(other.seen[0]).toMatchObject({ method: 'GET', path: JOB_PATH });
+      expect(other.seen[0]!.headers.authorization).toBe('Bearer secret-token');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('follows a relative Location on the platform itself', async () => {
+    const spe = await platform(() => JOB_PATH);
+    const client = createDetectorClient({ baseUrl: spe.origin, headers });
+    try {
+      const job = await client.submit(request());
+      expect(job.statusUrl).toBe(`${spe.origin}${JOB_PATH}`);
+      expect(await client.getJob(job.statusUrl)).toEqual({ jobId: JOB_ID, state: 'running' });
+      expect(spe.seen.map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
+        `POST ${SUBMIT_PATH}`,
+        `GET ${JOB_PATH}`,
+      ]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('bounds what a 1 MB error page puts in the message, on one line', async () => {
+    const page = `<html>\r\n<h1>503</h1>\u001b[31m\n${'x'.repeat(1024 * 1024)}</html>`;
+    const spe = await serve((_seen, res) => {
+      res.writeHead(503, { 'content-type': 'text/html' });
+      res.end(page);
+    });
+    const client = createDetectorClient({ baseUrl: spe.origin });
+    try {
+      const err = (await rejection(client.submit(request()))) as DetectorHttpError;
+      expect(err).toBeInstanceOf(DetectorHttpError);
+      expect(err.platformMessage).toMatch(/^<html> <h1>503<\/h1>\\x1b\[31m x+…$/);
+      expect(err.platformMessage!.length).toBe(200);
+      expect(err.message.length).toBeLessThan(300);
+      for (const control of ['\r', '\n', '\u001b']) expect(err.message).not.toContain(control);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('bounds the snippet of a 1 MB status answer that is not JSON', async () => {
+    const spe = await serve((_seen, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<html>\n${'y'.repeat(1024 * 1024 - 100)}</html>`);
+    });
+    const client = createDetectorClient({ baseUrl: spe.origin });
+    try {
+      const err = (await rejection(client.getJob(JOB_PATH))) as DetectorProtocolError;
+      expect(err).toBeInstanceOf(DetectorProtocolError);
+      expect(err.bodySnippet).toMatch(/^<html> y+…$/);
+      expect(err.bodySnippet!.length).toBe(200);
+      const failure = toDetectorFailure(err) as { details: { bodySnippet: string }[] };
+      expect(failure.details[0]!.bodySnippet).toBe(err.bodySnippet);
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -15,6 +15,7 @@ import {
 import {
   createDetectorClient,
   DetectorHttpError,
+  DetectorOriginError,
   DetectorProtocolError,
   DetectorUploadSizeError,
   SUBMIT_PATH,
@@ -130,6 +131,30 @@ describe('HTTP statuses', () => {
 });
 
 describe('other client errors', () => {
+  it('bounds what reaches messages and details however large the answer was', () => {
+    const http = new DetectorHttpError({
+      operation: 'getJob',
+      status: 502,
+      method: 'GET',
+      url: 'https://spe.test/x',
+      platformMessage: `line1\r\nline2 ${'z'.repeat(10_000)}`,
+      requestId: `r\n${'q'.repeat(1000)}`,
+    });
+    expect(http.platformMessage).toHaveLength(500);
+    expect(http.requestId).toHaveLength(100);
+    expect(http.message).not.toMatch(/[\r\n]/);
+    const protocol = new DetectorProtocolError({
+      operation: 'getJob',
+      status: 200,
+      method: 'GET',
+      url: 'https://spe.test/x',
+      reason: 'body is not JSON',
+      bodySnippet: 'b'.repeat(10_000),
+    });
+    expect(protocol.bodySnippet).toBe(`${'b'.repeat(199)}…`);
+    expect((classify(protocol).details![0] as { bodySnippet: string }).bodySnippet).toHaveLength(200);
+  });
+
   it('DetectorProtocolError → DetectorProtocolError, retryable', () => {
     const err = new DetectorProtocolError({
       operation: 'getJob',
@@ -148,6 +173,33 @@ describe('other client errors', () => {
       bodySnippet: '<html>',
       status: 200,
     });
+    expect(failure.cause).toBe(err);
+  });
+
+  it('DetectorOriginError → DetectorOriginRefused, non-retryable, naming the origin and the setting', () => {
+    const err = new DetectorOriginError({
+      operation: 'submit',
+      source: 'Location',
+      offeredOrigin: 'http://10.0.0.7:8000',
+      allowedOrigins: ['https://spe.test'],
+    });
+    const failure = classify(err);
+    expect(failure.type).toBe(FailureType.DetectorOriginRefused);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toBe(
+      "The Speech Platform's answer to submit named a job URL (Location) on http://10.0.0.7:8000, which is " +
+        'not an allowed origin (https://spe.test); refused, nothing was sent there. If http://10.0.0.7:8000 ' +
+        'is a node of the platform (e.g. behind a load balancer), add it to DETECTOR_ALLOWED_ORIGINS; ' +
+        'otherwise fix the proxy that rewrites Location.',
+    );
+    expect(failure.details).toEqual([
+      {
+        operation: 'submit',
+        source: 'Location',
+        offeredOrigin: 'http://10.0.0.7:8000',
+        allowedOrigins: ['https://spe.test'],
+      },
+    ]);
     expect(failure.cause).toBe(err);
   });
 

@@ -5,7 +5,15 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { resolveLocation } from '../../src/activities/detector/client.ts';
 import { createMultipartBody, quoteParam } from '../../src/activities/detector/multipart.ts';
-import { describeErrorBody, parseRetryAfter, readJobStatus } from '../../src/activities/detector/wire.ts';
+import {
+  describeErrorBody,
+  oneLine,
+  parseRetryAfter,
+  readJobStatus,
+  snip,
+} from '../../src/activities/detector/wire.ts';
+import { extraHeaderProblems } from '../../src/activities/detector/headers.ts';
+import { allowedOriginsFor, parseOrigin } from '../../src/activities/detector/origins.ts';
 
 async function collect(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
@@ -72,6 +80,102 @@ describe('describeErrorBody', () => {
 
   it('returns nothing for an empty body', () => {
     expect(describeErrorBody('')).toEqual({});
+  });
+});
+
+describe('oneLine and snip: response text fit for a log line', () => {
+  it.each([
+    ['collapses whitespace and newlines', 'a\r\n\t b\n', 10, 'a b'],
+    ['escapes other control characters', 'x\u001b[2Jy\u0000z\u007f', 50, 'x\\x1b[2Jy\\x00z\\x7f'],
+    ['escapes bidi overrides', 'ok\u202Eevil', 50, 'ok\\u202eevil'],
+    ['cuts to max characters, the last one being …', 'abcdefghij', 5, 'abcd…'],
+    ['never leaves half an escape', 'abc\u001bdef', 5, 'abc…'],
+    ['never leaves half a surrogate pair', 'ab😀cd', 4, 'ab…'],
+  ])('%s', (_what, text, max, expected) => {
+    expect(oneLine(text, max)).toBe(expected);
+  });
+
+  it('is idempotent, so bounding twice changes nothing', () => {
+    const once = oneLine(`a\u001b${'b'.repeat(500)}`, 200);
+    expect(oneLine(once, 200)).toBe(once);
+  });
+
+  it('snip defaults to 200 characters and gives undefined for a blank body', () => {
+    expect(snip('x'.repeat(1000))).toHaveLength(200);
+    expect(snip(' \n ')).toBeUndefined();
+  });
+
+  it('describeErrorBody bounds the platform message to 500 characters', () => {
+    const message = describeErrorBody(JSON.stringify({ message: 'm'.repeat(5000) })).message;
+    expect(message).toHaveLength(500);
+  });
+
+  it("bounds a rejected job's error message", () => {
+    const read = readJobStatus(
+      { task: { task_id: 'a', state: 'rejected' }, error: { type: 't', message: `a\nb${'c'.repeat(900)}` } },
+      undefined,
+    );
+    expect(read.ok && read.value.error?.message).toMatch(/^a bc+…$/);
+    expect(read.ok && read.value.error?.message.length).toBe(500);
+  });
+});
+
+describe('extraHeaderProblems', () => {
+  it('accepts ordinary headers', () => {
+    expect(extraHeaderProblems({ Authorization: 'Bearer abc', 'X-Tenant': 't1', 'X-Empty': '' })).toEqual([]);
+  });
+
+  it.each([
+    [
+      'a value with LF',
+      { Authorization: 'Bearer x\nY' },
+      'header "Authorization" has a value that is not a valid HTTP field value',
+    ],
+    ['a value with CR', { A: 'x\ry' }, 'header "A" has a value'],
+    ['a value with NUL', { A: 'x\u0000' }, 'header "A" has a value'],
+    ['a value with DEL', { A: 'x\u007f' }, 'header "A" has a value'],
+    ['a value beyond Latin-1', { A: 'x\u20ac' }, 'header "A" has a value'],
+    ['a name with a space', { 'bad name': 'v' }, 'header "bad name" has an invalid name'],
+    ['a name with a newline', { 'a\nb': 'v' }, 'header "a\\nb" has an invalid name'],
+    ['an empty name', { '': 'v' }, 'header "" has an invalid name'],
+    ['a reserved name', { Host: 'v' }, 'header "Host" is set by the client itself'],
+    ['a name given twice', { 'X-A': '1', 'x-a': '2' }, 'header "x-a" is given twice'],
+    ['a value that is not a string', { A: 1 }, 'header "A" must have a string value'],
+  ])('reports %s by name, never by value', (_what, headers, expected) => {
+    const problems = extraHeaderProblems(headers);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(expected);
+    for (const value of Object.values(headers)) {
+      if (typeof value === 'string' && value.length > 1) expect(problems[0]).not.toContain(value);
+    }
+  });
+});
+
+describe('parseOrigin and allowedOriginsFor', () => {
+  it.each([
+    ['https://Node1.Example.com:443/', 'https://node1.example.com'],
+    ['http://10.0.0.7:8000', 'http://10.0.0.7:8000'],
+    ['  http://[::1]:9000 ', 'http://[::1]:9000'],
+  ])('accepts %j as %j', (value, origin) => {
+    expect(parseOrigin(value)).toEqual({ ok: true, origin });
+  });
+
+  it.each([
+    'node1:8000',
+    'ftp://node1',
+    'https://lb/spe',
+    'https://lb/?x=1',
+    'https://lb/#f',
+    'https://u:p@lb',
+    '',
+  ])('refuses %j', (value) => {
+    expect(parseOrigin(value).ok).toBe(false);
+  });
+
+  it("puts the base URL's origin first and drops duplicates", () => {
+    expect(
+      allowedOriginsFor('https://spe.test/spe', ['https://node:1', 'https://SPE.test', 'https://node:1/']),
+    ).toEqual(['https://spe.test', 'https://node:1']);
   });
 });
 

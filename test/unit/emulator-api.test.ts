@@ -2,7 +2,9 @@
  * The emulator over real HTTP with real generated audio: the wire contract of
  * /work/shared/platform-api.md (202 + Location, task states, errors, limits), fixtures and faults.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +15,7 @@ import {
   type EmulatorOptions,
   type RunningEmulator,
 } from '../../src/emulator/index.ts';
+import { runTool } from '../../src/emulator/speech-synthesis.ts';
 import {
   nonAudioFile,
   SENTENCES,
@@ -27,6 +30,8 @@ interface Media {
   path: string;
   /** Filename sent in the multipart part (defaults to the file's own name). */
   filename?: string;
+  /** Content-Type of the multipart part (none by default). */
+  type?: string;
 }
 
 interface SubmitOptions {
@@ -66,7 +71,11 @@ async function submit(
     ['file_questioned', questioned],
   ] as const) {
     if (options.omit === field) continue;
-    form.append(field, new Blob([await readFile(media.path)]), media.filename ?? media.path.split('/').pop());
+    form.append(
+      field,
+      new Blob([await readFile(media.path)], media.type ? { type: media.type } : {}),
+      media.filename ?? media.path.split('/').pop(),
+    );
   }
   if (options.config !== undefined) form.append('config', options.config);
   const query = new URLSearchParams(options.query ?? {}).toString();
@@ -107,6 +116,13 @@ async function detect(
   const accepted = await submit(emulator, reference, questioned, options);
   expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
   return settle(accepted.headers.get('location') as string);
+}
+
+/** Runs ffmpeg on `source` into a fresh file named `name` (the name a user's file would have). */
+async function ffmpegTo(source: string, name: string, args: string[]): Promise<string> {
+  const out = join(await mkdtemp(join(tmpdir(), 'rdd-emulator-api-')), name);
+  await runTool('ffmpeg', ['-loglevel', 'error', '-y', '-i', source, ...args, out]);
+  return out;
 }
 
 let genuine: Media;
@@ -241,6 +257,49 @@ describe('scoring over HTTP', () => {
     expect(done.body.error?.type).toBe('task.validation-error');
     expect(done.body.error?.message).toContain('file_reference');
     expect(done.body.error?.message).toContain('notes.wav');
+  });
+
+  it('accepts and scores 8 kHz IMA ADPCM and MS ADPCM WAVs (voicemail, dictation) like their PCM originals', async () => {
+    const e = await emulator();
+    const at8k = (media: Media, name: string, ...codec: string[]) =>
+      ffmpegTo(media.path, name, ['-ar', '8000', ...codec]).then((path) => ({ path }));
+    const ima = await at8k(genuine, 'voicemail.wav', '-c:a', 'adpcm_ima_wav');
+    const ms = await at8k(secondTake, 'dictation.wav', '-c:a', 'adpcm_ms');
+    const pcm = (await detect(e, await at8k(genuine, 'a.wav'), await at8k(secondTake, 'b.wav'))).body;
+    const adpcm = (await detect(e, ima, ms)).body;
+    expect(adpcm).toEqual({
+      task: { task_id: expect.any(String), state: 'done' },
+      result: { score: expect.any(Number) },
+    });
+    // Same voice: below 0, and close to the score of the same pair as 16-bit PCM.
+    expect(adpcm.result!.score).toBeLessThan(0);
+    expect(Math.abs(adpcm.result!.score! - pcm.result!.score!)).toBeLessThan(0.5);
+    const female = await at8k({ path: otherVoice.path }, 'other.wav', '-c:a', 'adpcm_ima_wav');
+    expect((await detect(e, ima, female)).body.result?.score).toBeGreaterThan(0);
+  });
+
+  it('decides the format from the bytes, whatever the file name and Content-Type say', async () => {
+    const e = await emulator();
+    const named = (await detect(e, genuine, otherVoice)).body.result?.score;
+    const misnamed = await detect(
+      e,
+      { ...genuine, filename: 'call.mp3', type: 'audio/mpeg' },
+      { ...otherVoice, filename: 'voice.wav', type: 'audio/wav' },
+    );
+    expect(misnamed.body).toMatchObject({ task: { state: 'done' }, result: { score: named } });
+
+    const vorbis = {
+      path: await ffmpegTo(secondTake.path, 'voice.opus', ['-c:a', 'libvorbis']),
+      type: 'audio/ogg; codecs=opus',
+    };
+    const refused = await detect(e, genuine, vorbis);
+    expect(refused.body.task.state).toBe('rejected');
+    expect(refused.body.error).toEqual({
+      type: 'task.validation-error',
+      message: expect.stringMatching(
+        /^file_questioned \("voice\.opus"\): unsupported media format "Ogg\/Vorbis I"; the platform accepts WAV/,
+      ),
+    });
   });
 
   it('rejects audio longer than maxAudioSeconds, naming the file', async () => {

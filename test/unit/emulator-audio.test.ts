@@ -2,14 +2,19 @@
  * The emulator's media path without HTTP: probing, the WAV reader, the WebAssembly decoders, the
  * DSP helpers, and the stand-in scorer's properties.
  */
-import { readFile } from 'node:fs/promises';
-import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { decodeChannel } from '../../src/emulator/audio-decode.ts';
 import { fft, resample } from '../../src/emulator/dsp.ts';
 import { MediaProbeError, probeMedia } from '../../src/emulator/media-probe.ts';
 import { scoreFiles } from '../../src/emulator/score-files.ts';
 import { scoreProfiles, voiceProfile } from '../../src/emulator/scoring.ts';
+import { runTool } from '../../src/emulator/speech-synthesis.ts';
 import { decodeWav, WavFormatError } from '../../src/emulator/wav.ts';
 import {
   nonAudioFile,
@@ -22,6 +27,15 @@ import {
   toOggOpus,
   toWavEncoding,
 } from '../helpers/audio.ts';
+
+const execFileAsync = promisify(execFile);
+
+/** A copy of `file` cut to its first `bytes` bytes, as a recording interrupted mid-write. */
+async function truncated(file: string, bytes: number): Promise<string> {
+  const out = file.replace(/\.wav$/, `-cut${bytes}.wav`);
+  await writeFile(out, (await readFile(file)).subarray(0, bytes));
+  return out;
+}
 
 /** A WAV file in memory; `extensible` wraps the format tag in WAVE_FORMAT_EXTENSIBLE. */
 function wavBytes(options: {
@@ -55,7 +69,9 @@ function wavBytes(options: {
     view.setUint16(36, 22, true); // cbSize
     view.setUint16(38, bits, true); // valid bits
     view.setUint32(40, 0, true); // channel mask
-    view.setUint16(44, formatTag, true); // SubFormat GUID starts with the format tag
+    // SubFormat: KSDATAFORMAT_SUBTYPE_* is the format tag, then a fixed GUID tail.
+    view.setUint16(44, formatTag, true);
+    bytes.set([0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xaa, 0, 0x38, 0x9b, 0x71], 46);
   }
   const dataAt = 20 + fmtSize;
   ascii(dataAt, 'data');
@@ -114,9 +130,10 @@ describe('WAV reader', () => {
       decodeWav(wavBytes({ formatTag: 1, bits: 16, channels: 1, rate: 8000, data }), 1).channels[0]!.length,
     ).toBe(8000);
     expect(() => decodeWav(new TextEncoder().encode('RIFF....WAVEjunk'))).toThrow(WavFormatError);
+    // GSM 6.10 in WAV (0x0031) is not among the encodings the platform documents.
     expect(() =>
-      decodeWav(wavBytes({ formatTag: 2, bits: 16, channels: 1, rate: 8000, data: new Uint8Array(16) })),
-    ).toThrow(/unsupported WAV encoding \(format 0x0002, 16 bits\)/);
+      decodeWav(wavBytes({ formatTag: 0x31, bits: 8, channels: 1, rate: 8000, data: new Uint8Array(65) })),
+    ).toThrow(/unsupported WAV encoding \(format 0x0031, 8 bits\)/);
   });
 });
 
@@ -188,6 +205,257 @@ describe('probing and decoding real files', () => {
     expect(left.samples).not.toEqual(right.samples);
     expect((await decodeChannel(bytes, probe, 1, 1)).samples.length).toBe(16000);
     await expect(decodeChannel(bytes, probe, 2, 600)).rejects.toThrow(/channel 2 does not exist/);
+  });
+});
+
+/** Runs ffmpeg on `source` into a fresh file named `name` in a temporary directory. */
+async function ffmpegTo(source: string, name: string, args: string[]): Promise<string> {
+  const out = path.join(await mkdtemp(path.join(tmpdir(), 'rdd-emulator-audio-')), name);
+  await runTool('ffmpeg', ['-loglevel', 'error', '-y', '-i', source, ...args, out]);
+  return out;
+}
+
+/** FFmpeg's own decode of a file: interleaved 16-bit samples and the channel count. */
+async function ffmpegDecode(file: string, channels: number): Promise<Int16Array[]> {
+  const { stdout } = await execFileAsync(
+    'ffmpeg',
+    ['-loglevel', 'error', '-i', file, '-f', 's16le', '-acodec', 'pcm_s16le', '-'],
+    { encoding: 'buffer', maxBuffer: 1 << 28 },
+  );
+  const all = new Int16Array(stdout.buffer, stdout.byteOffset, stdout.byteLength / 2);
+  return Array.from({ length: channels }, (_, c) =>
+    Int16Array.from({ length: all.length / channels }, (_, i) => all[i * channels + c]!),
+  );
+}
+
+/** Largest difference in 16-bit steps between our decode and FFmpeg's, after checking lengths. */
+function maxLsbDifference(ours: Float32Array, theirs: Int16Array): number {
+  expect(ours.length).toBe(theirs.length);
+  let max = 0;
+  for (let i = 0; i < ours.length; i++) {
+    max = Math.max(
+      max,
+      Math.abs(Math.max(-32768, Math.min(32767, Math.round(ours[i]! * 32768))) - theirs[i]!),
+    );
+  }
+  return max;
+}
+
+describe('every documented WAV encoding, checked against FFmpeg’s decoder', () => {
+  let mono8k: string;
+  let stereo: string;
+  beforeAll(async () => {
+    mono8k = await ffmpegTo(await speechWav({ text: SENTENCES.a, voice: 'en+m3' }), 'speech-8k.wav', [
+      '-ar',
+      '8000',
+    ]);
+    stereo = await stereoWav();
+  });
+
+  const cases: Array<{ name: string; make: () => Promise<string>; codec: string; channels: number }> = [
+    {
+      name: 'IMA ADPCM 8 kHz (ffmpeg)',
+      codec: 'IMA ADPCM',
+      channels: 1,
+      make: () => ffmpegTo(mono8k, 'ima.wav', ['-c:a', 'adpcm_ima_wav']),
+    },
+    {
+      name: 'IMA ADPCM stereo',
+      codec: 'IMA ADPCM',
+      channels: 2,
+      make: () => ffmpegTo(stereo, 'ima2.wav', ['-c:a', 'adpcm_ima_wav']),
+    },
+    {
+      name: 'MS ADPCM 8 kHz (ffmpeg)',
+      codec: 'MS ADPCM',
+      channels: 1,
+      make: () => ffmpegTo(mono8k, 'ms.wav', ['-c:a', 'adpcm_ms']),
+    },
+    {
+      name: 'MS ADPCM stereo',
+      codec: 'MS ADPCM',
+      channels: 2,
+      make: () => ffmpegTo(stereo, 'ms2.wav', ['-c:a', 'adpcm_ms']),
+    },
+    {
+      name: 'IMA ADPCM (sox, 256-byte blocks)',
+      codec: 'IMA ADPCM',
+      channels: 1,
+      make: async () => {
+        const out = path.join(await mkdtemp(path.join(tmpdir(), 'rdd-emulator-audio-')), 'sox-ima.wav');
+        await runTool('sox', [mono8k, '-e', 'ima-adpcm', out]);
+        return out;
+      },
+    },
+    {
+      name: 'MS ADPCM (sox)',
+      codec: 'MS ADPCM',
+      channels: 1,
+      make: async () => {
+        const out = path.join(await mkdtemp(path.join(tmpdir(), 'rdd-emulator-audio-')), 'sox-ms.wav');
+        await runTool('sox', [mono8k, '-e', 'ms-adpcm', out]);
+        return out;
+      },
+    },
+    {
+      name: 'IMA ADPCM in RF64',
+      codec: 'IMA ADPCM',
+      channels: 1,
+      make: () => ffmpegTo(mono8k, 'rf64-ima.wav', ['-c:a', 'adpcm_ima_wav', '-rf64', 'always']),
+    },
+    {
+      name: 'IMA ADPCM cut off mid-block',
+      codec: 'IMA ADPCM',
+      channels: 1,
+      make: async () => truncated(await ffmpegTo(mono8k, 'ima-full.wav', ['-c:a', 'adpcm_ima_wav']), 10_001),
+    },
+    {
+      name: 'MS ADPCM stereo cut off mid-block',
+      codec: 'MS ADPCM',
+      channels: 2,
+      make: async () => truncated(await ffmpegTo(stereo, 'ms2-full.wav', ['-c:a', 'adpcm_ms']), 20_003),
+    },
+    {
+      name: 'A-law',
+      codec: 'A-law',
+      channels: 1,
+      make: () => ffmpegTo(mono8k, 'alaw.wav', ['-c:a', 'pcm_alaw']),
+    },
+    {
+      name: 'µ-law',
+      codec: 'µ-law',
+      channels: 1,
+      make: () => ffmpegTo(mono8k, 'mulaw.wav', ['-c:a', 'pcm_mulaw']),
+    },
+    {
+      name: '8-bit unsigned',
+      codec: 'PCM',
+      channels: 1,
+      make: () => ffmpegTo(mono8k, 'u8.wav', ['-c:a', 'pcm_u8']),
+    },
+    {
+      name: '24-bit',
+      codec: 'PCM',
+      channels: 2,
+      make: () => ffmpegTo(stereo, 's24.wav', ['-c:a', 'pcm_s24le']),
+    },
+    {
+      name: '32-bit',
+      codec: 'PCM',
+      channels: 1,
+      make: () => ffmpegTo(mono8k, 's32.wav', ['-c:a', 'pcm_s32le']),
+    },
+    {
+      name: '64-bit float',
+      codec: 'IEEE float',
+      channels: 1,
+      make: () => ffmpegTo(mono8k, 'f64.wav', ['-c:a', 'pcm_f64le']),
+    },
+    {
+      name: '16-bit PCM in RF64',
+      codec: 'PCM',
+      channels: 1,
+      make: () => ffmpegTo(mono8k, 'rf64.wav', ['-rf64', 'always']),
+    },
+  ];
+
+  for (const { name, make, codec, channels } of cases) {
+    it(`${name}: probes the encoding and decodes every sample as FFmpeg does (±1 LSB)`, async () => {
+      const file = await make();
+      const bytes = new Uint8Array(await readFile(file));
+      const theirs = await ffmpegDecode(file, channels);
+      const probe = await probeMedia(bytes);
+      expect(probe).toMatchObject({ container: 'WAVE', codec, channels });
+      expect(theirs[0]!.length).toBeGreaterThan(probe.sampleRate); // over a second of audio, not an empty decode
+      expect(probe.durationSeconds).toBeCloseTo(theirs[0]!.length / probe.sampleRate, 6);
+      const ours = decodeWav(bytes);
+      for (let c = 0; c < channels; c++)
+        expect(maxLsbDifference(ours.channels[c]!, theirs[c]!), `channel ${c}`).toBeLessThanOrEqual(1);
+      // The channel path decodes the same samples, and stops at maxSeconds.
+      const last = await decodeChannel(bytes, probe, channels - 1, 1);
+      expect(last.samples).toEqual(ours.channels[channels - 1]!.subarray(0, probe.sampleRate));
+    });
+  }
+
+  it('finds the data after a chunk written without its pad byte, and ignores junk after the data', async () => {
+    const pcm = new Int16Array([1000, -2000, 3000, -4000]);
+    const plain = wavBytes({
+      formatTag: 1,
+      bits: 16,
+      channels: 1,
+      rate: 8000,
+      data: new Uint8Array(pcm.buffer),
+    });
+    // fmt (12..36) | LIST of odd size 5 with no pad | data … | 3 stray bytes
+    const list = Buffer.concat([Buffer.from('LIST'), Buffer.from([5, 0, 0, 0]), Buffer.from('INFOx')]);
+    const bytes = new Uint8Array(
+      Buffer.concat([plain.subarray(0, 36), list, plain.subarray(36), Buffer.from([1, 2, 3])]),
+    );
+    expect([...decodeWav(bytes).channels[0]!]).toEqual([...pcm].map((v) => v / 32768));
+    expect(await probeMedia(bytes)).toMatchObject({
+      container: 'WAVE',
+      codec: 'PCM',
+      durationSeconds: 4 / 8000,
+    });
+  });
+
+  it('refuses WAV encodings the platform does not document, naming the format', async () => {
+    const gsm = wavBytes({ formatTag: 0x31, bits: 8, channels: 1, rate: 8000, data: new Uint8Array(65) });
+    await expect(probeMedia(gsm)).rejects.toThrow(
+      /unsupported WAV encoding \(format 0x0031.*the platform accepts WAV/,
+    );
+    // WAVE_FORMAT_EXTENSIBLE whose SubFormat is not a KSDATAFORMAT_SUBTYPE_* GUID (e.g. a vendor codec).
+    const vendor = wavBytes({
+      formatTag: 1,
+      bits: 16,
+      channels: 1,
+      rate: 8000,
+      data: new Uint8Array(16),
+      extensible: true,
+    });
+    vendor[52] = 0x42; // 8000-00aa… → 4200-00aa…
+    await expect(probeMedia(vendor)).rejects.toThrow(
+      /unsupported WAV encoding \(SubFormat 00000001-0000-0010-4200-00aa00389b71\)/,
+    );
+  });
+
+  it('counts every frame of a VBR MP3 without a Xing/Info frame, as FFmpeg decodes it', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'rdd-emulator-audio-'));
+    const vbr = path.join(dir, 'vbr-no-xing.mp3');
+    await runTool('lame', [
+      '--quiet',
+      '-V',
+      '4',
+      '-t',
+      await speechWav({ text: SENTENCES.a, voice: 'en+m3' }),
+      vbr,
+    ]);
+    const [theirs] = await ffmpegDecode(vbr, 1);
+    const probe = await probeMedia(new Uint8Array(await readFile(vbr)));
+    expect(probe).toMatchObject({ container: 'MPEG', codec: 'MPEG 2 Layer 3', sampleRate: 16000 });
+    // Exact: music-metadata's estimate from the first frames is 0.6 s short on this file.
+    expect(probe.durationSeconds).toBe(theirs!.length / 16000);
+  });
+
+  it('decides the container from the bytes and refuses Ogg/Vorbis, AAC, AIFF and MP2', async () => {
+    const refused = {
+      'Ogg/Vorbis I': await ffmpegTo(mono8k, 'vorbis.opus', ['-c:a', 'libvorbis']),
+      'isom/iso2/mp41/MPEG-4/AAC': await ffmpegTo(mono8k, 'aac.mp3', ['-c:a', 'aac', '-f', 'mp4']),
+      'AIFF/PCM': await ffmpegTo(mono8k, 'aiff.wav', ['-f', 'aiff']),
+      'MPEG/MPEG 2 Layer 2': await ffmpegTo(mono8k, 'layer2.mp3', [
+        '-c:a',
+        'mp2',
+        '-ar',
+        '16000',
+        '-f',
+        'mp2',
+      ]),
+    };
+    for (const [what, file] of Object.entries(refused)) {
+      await expect(probeMedia(new Uint8Array(await readFile(file))), file).rejects.toThrow(
+        `unsupported media format "${what}"; the platform accepts WAV`,
+      );
+    }
   });
 });
 

@@ -7,8 +7,11 @@ import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { DetectorHttpError, type DetectorOperation } from './detector-http-error.ts';
+import { DetectorOriginError, type RefusedUrlSource } from './detector-origin-error.ts';
 import { DetectorProtocolError } from './detector-protocol-error.ts';
+import { extraHeaderProblems } from './headers.ts';
 import { createMultipartBody, type MultipartPart } from './multipart.ts';
+import { allowedOriginsFor } from './origins.ts';
 import type {
   AcceptedJob,
   DetectorClient,
@@ -60,19 +63,11 @@ const SUCCESS_BODY_LIMIT = 1024 * 1024;
 /** Enough for any JSON error; an HTML error page is cut (only its start reaches the message). */
 const ERROR_BODY_LIMIT = 64 * 1024;
 
-/** Headers the client sets itself; configured extra headers cannot replace them. */
-const RESERVED_HEADERS = new Set([
-  'accept',
-  'connection',
-  'content-length',
-  'content-type',
-  'expect',
-  'host',
-  'keep-alive',
-  'transfer-encoding',
-  'upgrade',
-]);
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * The values LocationResolution may take, for validating configuration.
+ * @example LOCATION_RESOLUTIONS.includes('base-path') // true
+ */
+export const LOCATION_RESOLUTIONS = ['rfc3986', 'base-path'] as const;
 
 /**
  * How a relative `Location` is turned into the URL to poll.
@@ -85,7 +80,7 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  *   path prefix. For a proxy that publishes the platform under a prefix (`https://host/spe`)
  *   without rewriting Location. Absolute URLs and other relative forms resolve as in `rfc3986`.
  */
-export type LocationResolution = 'rfc3986' | 'base-path';
+export type LocationResolution = (typeof LOCATION_RESOLUTIONS)[number];
 
 /** Optional settings beyond the DetectorClientOptions contract. */
 export interface DetectorClientExtraOptions {
@@ -98,7 +93,12 @@ export interface DetectorClientExtraOptions {
  * Agent (one pool per origin, `connections` sockets each, the CA when given) and `close()` closes
  * it; an injected dispatcher is never closed by the client.
  *
- * @throws TypeError when `baseUrl` is not an http(s) URL or an extra header is malformed.
+ * Requests go only to the base URL's origin and to `allowedOrigins`: a job URL (Location,
+ * X-Location, a stored status URL) elsewhere fails with DetectorOriginError before anything is
+ * sent there. The extra headers go with every request, hence only to those origins.
+ *
+ * @throws TypeError when `baseUrl` is not an http(s) URL, an allowed origin is not a bare
+ *   origin, or an extra header is malformed or reserved (the message names the header, never its value).
  * @example
  * const client = createDetectorClient({ baseUrl: 'https://spe.example.com', headers: { authorization: 'Bearer …' } });
  * const job = await client.submit({ reference, questioned, correlationId: workflowId, signal });
@@ -109,9 +109,9 @@ export function createDetectorClient(
   options: DetectorClientOptions & DetectorClientExtraOptions,
 ): DetectorClient {
   const baseUrl = normaliseBaseUrl(options.baseUrl);
-  const base = new URL(baseUrl);
   const endpoint = new URL(`${baseUrl}${SUBMIT_PATH}`);
   const extraHeaders = normaliseHeaders(options.headers ?? {});
+  const allowedOrigins = allowedOriginsFor(baseUrl, options.allowedOrigins);
   const channelParams = options.channelParams ?? DEFAULT_CHANNEL_PARAMS;
   const locationResolution = options.locationResolution ?? 'rfc3986';
   const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
@@ -127,10 +127,20 @@ export function createDetectorClient(
   const dispatcher: Dispatcher = options.dispatcher ?? ownDispatcher!;
   let closing: Promise<void> | undefined;
 
-  /** Extra headers go to the platform's origin only: they may hold a bearer token. */
-  function headersFor(url: URL, own: Record<string, string>): Record<string, string> {
-    const extras = url.origin === base.origin ? extraHeaders : {};
-    return { ...extras, accept: 'application/json', ...own };
+  /**
+   * The one gate for every URL the client sends to. Extra headers (maybe a bearer token) go with
+   * every request, so this also keeps them on the platform's origins; and any body the client
+   * reads, formats into an error or logs came from one of them.
+   */
+  function assertAllowed(url: URL, operation: DetectorOperation, source: RefusedUrlSource): URL {
+    if (!allowedOrigins.includes(url.origin)) {
+      throw new DetectorOriginError({ operation, source, offeredOrigin: url.origin, allowedOrigins });
+    }
+    return url;
+  }
+
+  function headersFor(own: Record<string, string>): Record<string, string> {
+    return { ...extraHeaders, accept: 'application/json', ...own };
   }
 
   async function exchange(
@@ -140,6 +150,7 @@ export function createDetectorClient(
     init: { headers: Record<string, string>; body?: Readable; signal?: AbortSignal | undefined },
     expected: number,
   ): Promise<{ text: string; headers: Dispatcher.ResponseData['headers'] }> {
+    assertAllowed(url, operation, 'status URL');
     const response = await dispatcher.request({
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
@@ -235,19 +246,25 @@ export function createDetectorClient(
         'POST',
         url,
         {
-          headers: headersFor(url, own),
+          headers: headersFor(own),
           body: Readable.from(multipart.body, { objectMode: false }),
           signal: request.signal,
         },
         202,
       );
       const task = readAcceptedTask(parseJson(text));
-      const statusUrl =
-        resolveLocation(firstHeader(headers, 'location'), url, baseUrl, locationResolution) ??
-        resolveLocation(firstHeader(headers, 'x-location'), url, baseUrl, locationResolution) ??
-        (task.jobId !== undefined
-          ? new URL(`${endpoint.href}/${encodeURIComponent(task.jobId)}`)
-          : undefined);
+      const located = locate(
+        ['Location', resolveLocation(firstHeader(headers, 'location'), url, baseUrl, locationResolution)],
+        ['X-Location', resolveLocation(firstHeader(headers, 'x-location'), url, baseUrl, locationResolution)],
+        [
+          'task id',
+          task.jobId !== undefined
+            ? new URL(`${endpoint.href}/${encodeURIComponent(task.jobId)}`)
+            : undefined,
+        ],
+      );
+      // A job URL on another origin fails the submit here, before anything is sent there.
+      const statusUrl = located && assertAllowed(located.url, 'submit', located.source);
       const jobId = task.jobId ?? (statusUrl ? lastSegment(statusUrl) : undefined);
       if (statusUrl === undefined || jobId === undefined) {
         throw protocolError(
@@ -268,13 +285,15 @@ export function createDetectorClient(
   }
 
   async function getJob(statusUrl: string, options: RequestOptions = {}): Promise<JobStatus> {
-    const url = resolveLocation(statusUrl, endpoint, baseUrl, locationResolution);
-    if (url === undefined) throw new TypeError(`invalid status URL "${statusUrl}"`);
+    const resolved = resolveLocation(statusUrl, endpoint, baseUrl, locationResolution);
+    if (resolved === undefined) throw new TypeError(`invalid status URL "${snip(statusUrl, 200) ?? ''}"`);
+    // Defence in depth: a history written by an older version may hold a URL on another origin.
+    const url = assertAllowed(resolved, 'getJob', 'status URL');
     const { text, headers } = await exchange(
       'getJob',
       'GET',
       url,
-      { headers: headersFor(url, {}), signal: options.signal },
+      { headers: headersFor({}), signal: options.signal },
       200,
     );
     const body = parseJson(text);
@@ -290,7 +309,7 @@ export function createDetectorClient(
       'systemInfo',
       'GET',
       url,
-      { headers: headersFor(url, {}), signal: options.signal },
+      { headers: headersFor({}), signal: options.signal },
       200,
     );
     const body = parseJson(text);
@@ -351,17 +370,20 @@ function normaliseBaseUrl(value: string): string {
 }
 
 function normaliseHeaders(headers: Record<string, string>): Record<string, string> {
+  // The same rules loadConfig reports at start-up; values are never echoed (likely credentials).
+  const problems = extraHeaderProblems(headers);
+  if (problems.length > 0) throw new TypeError(`invalid extra headers: ${problems.join('; ')}`);
   const out: Record<string, string> = {};
-  for (const [rawName, value] of Object.entries(headers)) {
-    const name = rawName.toLowerCase();
-    // The value is never echoed: it is likely a credential.
-    if (!HEADER_NAME.test(name)) throw new TypeError(`invalid header name "${rawName}"`);
-    if (typeof value !== 'string' || /[\r\n\0]/.test(value))
-      throw new TypeError(`invalid value for header "${rawName}"`);
-    if (RESERVED_HEADERS.has(name)) continue;
-    out[name] = value;
-  }
+  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
   return out;
+}
+
+/** The first candidate job URL that is present, with where it came from. */
+function locate(
+  ...candidates: [RefusedUrlSource, URL | undefined][]
+): { source: RefusedUrlSource; url: URL } | undefined {
+  for (const [source, url] of candidates) if (url !== undefined) return { source, url };
+  return undefined;
 }
 
 function setChannel(url: URL, param: string, file: UploadFile): void {

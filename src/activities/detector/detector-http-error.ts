@@ -1,6 +1,7 @@
 /**
  * The platform answered, but not with the status the operation expects.
  */
+import { MESSAGE_MAX_CHARS, oneLine } from './wire.ts';
 
 /** Which client call produced an error; the same status means different things per call (404). */
 export type DetectorOperation = 'submit' | 'getJob' | 'systemInfo';
@@ -45,17 +46,29 @@ export class DetectorHttpError extends Error {
   /** The platform's `x-request-id`, to find the request in its logs. */
   readonly requestId: string | undefined;
 
+  /**
+   * Text from the response (type, message, request id) is bounded and made single-line here, the
+   * one place it enters a message: an error page of any size gives a message of a few hundred
+   * characters.
+   */
   constructor(init: DetectorHttpErrorInit) {
-    super(describe(init));
+    const bounded: DetectorHttpErrorInit = {
+      ...init,
+      apiType: init.apiType === undefined ? undefined : oneLine(init.apiType, 100),
+      platformMessage:
+        init.platformMessage === undefined ? undefined : oneLine(init.platformMessage, MESSAGE_MAX_CHARS),
+      requestId: init.requestId === undefined ? undefined : oneLine(init.requestId, 100),
+    };
+    super(describe(bounded));
     this.operation = init.operation;
     this.status = init.status;
     this.method = init.method;
     this.url = init.url;
-    this.apiType = init.apiType;
-    this.platformMessage = init.platformMessage;
+    this.apiType = bounded.apiType;
+    this.platformMessage = bounded.platformMessage;
     this.detail = init.detail;
     this.retryAfterMs = init.retryAfterMs;
-    this.requestId = init.requestId;
+    this.requestId = bounded.requestId;
   }
 }
 

@@ -2,6 +2,7 @@
  * The platform answered with the expected status but a body we cannot use.
  */
 import type { DetectorOperation } from './detector-http-error.ts';
+import { oneLine, SNIPPET_MAX_CHARS } from './wire.ts';
 
 export interface DetectorProtocolErrorInit {
   operation: DetectorOperation;
@@ -10,7 +11,7 @@ export interface DetectorProtocolErrorInit {
   url: string;
   /** What is wrong, e.g. `body is not JSON`, `result.score is a string`. */
   reason: string;
-  /** The start of the body, for the logs. */
+  /** The start of the body, for the logs; cut to SNIPPET_MAX_CHARS, one line. */
   bodySnippet?: string;
   requestId?: string;
 }
@@ -42,14 +43,17 @@ export class DetectorProtocolError extends Error {
     } catch {
       // keep the raw string
     }
-    super(`Unreadable ${init.status} answer to ${init.method} ${path}: ${init.reason}`);
+    // Response text is bounded here, where it enters the error: the snippet and reason reach logs.
+    const reason = oneLine(init.reason, 300);
+    super(`Unreadable ${init.status} answer to ${init.method} ${path}: ${reason}`);
     this.operation = init.operation;
     this.status = init.status;
     this.method = init.method;
     this.url = init.url;
-    this.reason = init.reason;
-    this.bodySnippet = init.bodySnippet;
-    this.requestId = init.requestId;
+    this.reason = reason;
+    this.bodySnippet =
+      init.bodySnippet === undefined ? undefined : oneLine(init.bodySnippet, SNIPPET_MAX_CHARS);
+    this.requestId = init.requestId === undefined ? undefined : oneLine(init.requestId, 100);
   }
 }
 

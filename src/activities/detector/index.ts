@@ -12,12 +12,18 @@ export {
   DEFAULT_CHANNEL_PARAMS,
   DEFAULT_CONNECTIONS,
   DEFAULT_HEADERS_TIMEOUT_MS,
+  LOCATION_RESOLUTIONS,
   SUBMIT_PATH,
   SYSTEM_INFO_PATH,
 } from './client.ts';
 export type { DetectorClientExtraOptions, LocationResolution } from './client.ts';
 export { DetectorHttpError, isDetectorHttpError } from './detector-http-error.ts';
 export type { DetectorHttpErrorInit, DetectorOperation } from './detector-http-error.ts';
+export { DetectorOriginError, isDetectorOriginError } from './detector-origin-error.ts';
+export type { DetectorOriginErrorInit, RefusedUrlSource } from './detector-origin-error.ts';
+export { extraHeaderProblems, HEADER_NAME, HEADER_VALUE, RESERVED_HEADERS } from './headers.ts';
+export { allowedOriginsFor, parseOrigin } from './origins.ts';
+export type { OriginRead } from './origins.ts';
 export { DetectorProtocolError, isDetectorProtocolError } from './detector-protocol-error.ts';
 export type { DetectorProtocolErrorInit } from './detector-protocol-error.ts';
 export { DetectorUploadSizeError, isDetectorUploadSizeError } from './detector-upload-size-error.ts';

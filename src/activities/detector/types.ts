@@ -57,12 +57,14 @@ export interface DetectorClient {
   readonly baseUrl: string;
   /**
    * POSTs both files to the referential deepfake detection endpoint.
-   * @throws DetectorHttpError on any non-202 answer; DetectorProtocolError on an unreadable 202.
+   * @throws DetectorHttpError on any non-202 answer; DetectorProtocolError on an unreadable 202;
+   *   DetectorOriginError when the answer names a job URL on an origin that is not allowed.
    */
   submit(request: SubmitRequest): Promise<AcceptedJob>;
   /**
    * GETs a job's status.
-   * @throws DetectorHttpError on a non-200 answer (404 = lost or expired).
+   * @throws DetectorHttpError on a non-200 answer (404 = lost or expired); DetectorOriginError,
+   *   before sending, when `statusUrl` is on an origin that is not allowed.
    */
   getJob(statusUrl: string, options?: RequestOptions): Promise<JobStatus>;
   /** GET /api/system/info. @throws DetectorHttpError */
@@ -74,7 +76,17 @@ export interface DetectorClientOptions {
   baseUrl: string;
   /** Injected dispatcher (tests: MockAgent). Default: a Pool-backed Agent built from the options below. */
   dispatcher?: Dispatcher;
+  /**
+   * Sent with every request, hence only to the allowed origins. Names are RFC 9110 tokens, values
+   * field values; reserved ones (content-type, host, …) are refused (see headers.ts).
+   */
   headers?: Record<string, string>;
+  /**
+   * Origins besides the base URL's that job URLs may point to, e.g. the nodes behind a load
+   * balancer that answers with a node's address: `['https://node1.example.com:8443']`. Bare
+   * origins only (no path). Default none: a job URL elsewhere fails with DetectorOriginError.
+   */
+  allowedOrigins?: readonly string[];
   /** PEM text of a CA to trust in addition to none: replaces the default trust store for this client. */
   ca?: string;
   channelParams?: { reference: string; questioned: string };

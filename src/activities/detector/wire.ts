@@ -150,18 +150,54 @@ export function describeErrorBody(text: string): { apiType?: string; message?: s
   if (main) parts.push(main);
   parts.push(...detailMessages(body.detail));
   // A JSON body of an unknown shape is still better shown than dropped.
-  const message = parts.length > 0 ? parts.join('; ') : apiType ? undefined : snip(text);
-  return { apiType, message, detail: body.detail };
+  const message =
+    parts.length > 0 ? snip(parts.join('; '), MESSAGE_MAX_CHARS) : apiType ? undefined : snip(text);
+  return { apiType: apiType === undefined ? undefined : oneLine(apiType, 100), message, detail: body.detail };
 }
 
 /**
- * Collapses whitespace and cuts a body to something fit for a log line.
+ * At most this many characters of a response body reach an error message or a log line.
+ * @example snip(page).length <= SNIPPET_MAX_CHARS // true; a trailing `…` marks a cut
+ */
+export const SNIPPET_MAX_CHARS = 200;
+/** At most this many characters of the platform's own words (message + detail messages). */
+export const MESSAGE_MAX_CHARS = 500;
+
+/**
+ * Makes text from the network fit for one log line: whitespace runs (newlines included) become one
+ * space, other control characters and bidi overrides are escaped (`\x1b`, `\u202e`), and the
+ * result is cut to at most `max` characters, the last being `…` when cut. Pure, idempotent; never throws.
+ * @example oneLine('a\n\tb\u001b[31m', 10) // 'a b\\x1b[31m' (the ESC shown as the 4 characters \x1b)
+ */
+export function oneLine(text: string, max: number): string {
+  const flat = text
+    .replace(/\s+/g, ' ')
+    .trim()
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+      const code = c.charCodeAt(0);
+      return code <= 0xff
+        ? `\\x${code.toString(16).padStart(2, '0')}`
+        : `\\u${code.toString(16).padStart(4, '0')}`;
+    });
+  if (flat.length <= max) return flat;
+  let cut = flat.slice(0, Math.max(0, max - 1));
+  // Never leave half a surrogate pair (or half an escape) at the end.
+  if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
+  cut = cut.replace(/\\(x[0-9a-f]?|u[0-9a-f]{0,3})?$/, '');
+  return `${cut}…`;
+}
+
+/**
+ * The start of a response body for a log line or an error: one line, control characters escaped,
+ * at most `max` characters (default SNIPPET_MAX_CHARS). `undefined` for a blank body.
+ * Only bodies of the platform's allowed origins ever get here: the client refuses other origins
+ * before it sends anything (see origins.ts).
  * @example snip('<html>\n  <h1>Bad gateway</h1>') // '<html> <h1>Bad gateway</h1>'
  */
-export function snip(text: string, max = 300): string | undefined {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  if (flat === '') return undefined;
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+export function snip(text: string, max = SNIPPET_MAX_CHARS): string | undefined {
+  const flat = oneLine(text, max);
+  return flat === '' ? undefined : flat;
 }
 
 function detailMessages(detail: unknown): string[] {
@@ -183,10 +219,10 @@ function detailMessages(detail: unknown): string[] {
 }
 
 function readTaskError(error: unknown): NonNullable<JobStatus['error']> {
-  if (!isObject(error)) return { type: 'unknown', message: String(error) };
+  if (!isObject(error)) return { type: 'unknown', message: oneLine(String(error), MESSAGE_MAX_CHARS) };
   const out: NonNullable<JobStatus['error']> = {
-    type: readString(error.type) ?? 'unknown',
-    message: readString(error.message) ?? detailMessages(error.detail).join('; '),
+    type: oneLine(readString(error.type) ?? 'unknown', 100),
+    message: oneLine(readString(error.message) ?? detailMessages(error.detail).join('; '), MESSAGE_MAX_CHARS),
   };
   if (error.detail !== undefined) out.detail = error.detail;
   return out;
