@@ -71,6 +71,27 @@ export default tseslint.config(
     },
   },
   {
+    // What ships (src/) never reaches development tools (dev/), so a production install without
+    // devDependencies runs. The one exception is the file that lazily loads `rdd emulator`,
+    // `rdd stack` and `rdd demo`, which says plainly when dev/ is not there.
+    files: ['src/**/*.ts'],
+    ignores: ['src/starters/dev-commands.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/dev/**', '**/dev'],
+              message:
+                'src/ ships without dev/: development tools are loaded lazily by src/starters/dev-commands.ts only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests assert on SDK and JSON values whose types are loose by nature, and pass methods to expect().
     files: ['test/**/*.ts'],
     rules: {

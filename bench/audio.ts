@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { encodeMp3, fileExists, runTool, writeAtomically } from '../src/emulator/speech-synthesis.ts';
+import { encodeMp3, fileExists, runTool, writeAtomically } from '../dev/demo/speech-synthesis.ts';
 
 /** Bump when a recipe changes, so stale files are not reused. */
 const RECIPE_VERSION = 'v1';

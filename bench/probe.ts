@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { loadConfig } from '../src/config.ts';
 import { inspectMediaObject } from '../src/activities/inspect-media.ts';
-import { createS3Client } from '../src/activities/s3-client.ts';
+import { createS3Client } from '../src/storage/s3-client.ts';
 import type { MediaRef } from '../src/shared/media.ts';
 import { benchAudio, type AudioFormat } from './audio.ts';
 

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startStack, type RunningStack } from '../src/starters/stack/index.ts';
+import { startStack, type RunningStack } from '../dev/stack/index.ts';
 import { AudioFormat } from './audio.ts';
 import type { ProbeResult } from './probe.ts';
 import { runSection, type SectionName, type Sections } from './section.ts';

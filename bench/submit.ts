@@ -9,7 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { loadConfig } from '../src/config.ts';
 import { createDetectorClient, type DetectorClient } from '../src/activities/detector/index.ts';
 import { inspectMediaObject } from '../src/activities/inspect-media.ts';
-import { createS3Client } from '../src/activities/s3-client.ts';
+import { createS3Client } from '../src/storage/s3-client.ts';
 import { submitDetection } from '../src/activities/submit-detection-job.ts';
 import type { MediaRef } from '../src/shared/media.ts';
 import { wavLikeStream } from './payload.ts';

@@ -13,8 +13,8 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@t
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../src/config.ts';
-import { createS3Client } from '../src/activities/s3-client.ts';
-import { startEmulator } from '../src/emulator/index.ts';
+import { createS3Client } from '../src/storage/s3-client.ts';
+import { startEmulator } from '../dev/emulator/index.ts';
 import type { DetectInput, PollingPolicy } from '../src/shared/detection.ts';
 import type { MediaRef } from '../src/shared/media.ts';
 import { createDetectionWorker, WORKFLOWS_PATH } from '../src/worker.ts';

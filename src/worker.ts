@@ -7,7 +7,7 @@ import { Worker, type NativeConnection, type WorkflowBundleOption } from '@tempo
 import type { AppConfig, DetectorConfig } from './config.ts';
 import { createActivities } from './activities/index.ts';
 import { createDetectorClient, type DetectorClient } from './activities/detector/index.ts';
-import { createS3Client } from './activities/s3-client.ts';
+import { createS3Client } from './storage/s3-client.ts';
 
 /** The workflow bundle's entry point (bundled by the worker with webpack + swc). */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));

@@ -3,7 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { DetectionResult } from '../shared/detection.ts';
 import { FailureType } from '../shared/failure-types.ts';
 import { formatMediaRef } from '../shared/media.ts';
-import { s3Status, toStorageFailure } from './storage-failures.ts';
+import { s3Status } from '../storage/s3-errors.ts';
+import { toStorageFailure } from './storage-failures.ts';
 
 /** The workflow computes the whole document except where it lands, which the worker's config decides. */
 export interface RecordResultRequest {

@@ -1,21 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../shared/failure-types.ts';
-
-/** What the AWS SDK puts on every service error. */
-interface S3ServiceError {
-  name: string;
-  message: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-function isS3ServiceError(err: unknown): err is S3ServiceError {
-  return err instanceof Error && '$metadata' in err;
-}
-
-/** HTTP status of an S3 error, or undefined for network errors and non-S3 errors. */
-export function s3Status(err: unknown): number | undefined {
-  return isS3ServiceError(err) ? err.$metadata?.httpStatusCode : undefined;
-}
+import { s3Status } from '../storage/s3-errors.ts';
 
 const NOT_FOUND_NAMES = new Set(['NotFound', 'NoSuchKey', 'NoSuchBucket']);
 

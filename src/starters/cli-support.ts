@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DetectionResult } from '../shared/detection.ts';
 import { FailureType } from '../shared/failure-types.ts';
 import { formatMediaRef, type MediaRef } from '../shared/media.ts';
-import { isTemporalUnreachable, TemporalUnreachableError, transportReason } from '../temporal-connection.ts';
+import { isTemporalUnreachable, TemporalUnreachableError, transportReason } from '../client/connection.ts';
 
 /**
  * The exit codes of every `rdd` command (documented in the README's command table). A script can

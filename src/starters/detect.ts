@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
-import { createS3Client } from '../activities/s3-client.ts';
+import { createS3Client } from '../storage/s3-client.ts';
 import type { DetectInput } from '../shared/detection.ts';
 import {
   bucketNameProblems,
@@ -17,7 +17,7 @@ import {
   isTemporalUnreachable,
   temporalAddress,
   TemporalUnreachableError,
-} from '../temporal-connection.ts';
+} from '../client/connection.ts';
 import type { detectWorkflow } from '../workflows/index.ts';
 import {
   ExitCode,
@@ -28,7 +28,7 @@ import {
   unreachableLine,
   waitForResult,
 } from './cli-support.ts';
-import { MediaArgumentError, parseS3Url, resolveMedia } from './media-upload.ts';
+import { MediaArgumentError, parseS3Url, resolveMedia } from '../storage/media-upload.ts';
 import { withStackEnv } from './stack-env.ts';
 
 /** Without --timeout, a wait gives up after Temporal has been unreachable this long in a row. */

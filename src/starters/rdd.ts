@@ -18,11 +18,11 @@ const COMMANDS: Record<
   result: { summary: 'result <workflowId>: print a recorded result', load: () => import('./result.ts') },
   emulator: {
     summary: 'emulator [--port N] …: the local Speech Platform emulator',
-    load: () => import('./emulator.ts'),
+    load: () => import('../../dev/emulator/command.ts'),
   },
   stack: {
     summary: 'stack up [--detach] | stack down: the embedded local stack',
-    load: () => import('./stack.ts'),
+    load: () => import('../../dev/stack/command.ts'),
   },
 };
 

@@ -5,15 +5,15 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
-import { createS3Client } from '../activities/s3-client.ts';
-import { s3Status } from '../activities/storage-failures.ts';
+import { createS3Client } from '../storage/s3-client.ts';
+import { s3Status } from '../storage/s3-errors.ts';
 import type { DetectionResult, DetectionStatus } from '../shared/detection.ts';
 import {
   connectClient,
   isTemporalUnreachable,
   temporalAddress,
   TemporalUnreachableError,
-} from '../temporal-connection.ts';
+} from '../client/connection.ts';
 import { ExitCode, failureMessage, formatResult, reportFailure, unreachableLine } from './cli-support.ts';
 import { withStackEnv } from './stack-env.ts';
 

@@ -11,7 +11,7 @@ import {
   temporalAddress,
   TemporalUnreachableError,
   transportReason,
-} from '../temporal-connection.ts';
+} from '../client/connection.ts';
 import { createDetectionWorker } from '../worker.ts';
 import { ExitCode } from './cli-support.ts';
 import { withStackEnv } from './stack-env.ts';

@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../src/activities/s3-client.ts';
+import { createS3Client } from '../../src/storage/s3-client.ts';
 import { loadConfig } from '../../src/config.ts';
 import { parseEnvFile, withStackEnv } from '../../src/starters/stack-env.ts';
-import { namespaceServed } from '../../src/starters/stack/temporal.ts';
-import { isAlive } from '../../src/starters/stack/process.ts';
-import { readState } from '../../src/starters/stack/state.ts';
+import { namespaceServed } from '../../dev/stack/temporal.ts';
+import { isAlive } from '../../dev/stack/process.ts';
+import { readState } from '../../dev/stack/state.ts';
 
 const RDD = path.resolve(import.meta.dirname, '../../src/starters/rdd.ts');
 const STACK_KEYS = [

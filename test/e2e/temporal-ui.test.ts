@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../src/activities/s3-client.ts';
+import { createS3Client } from '../../src/storage/s3-client.ts';
 import { loadConfig } from '../../src/config.ts';
-import { startStack, type RunningStack } from '../../src/starters/stack/index.ts';
-import { resolveMedia } from '../../src/starters/media-upload.ts';
+import { startStack, type RunningStack } from '../../dev/stack/index.ts';
+import { resolveMedia } from '../../src/storage/media-upload.ts';
 import type { detectWorkflow } from '../../src/workflows/index.ts';
 import { speechWav } from '../helpers/audio.ts';
 

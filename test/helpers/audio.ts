@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { sha256File } from '../../src/starters/media-upload.ts';
+import { sha256File } from '../../src/storage/media-upload.ts';
 
 import {
   encodeMp3,
@@ -22,7 +22,7 @@ import {
   runTool,
   synthesizeWav,
   writeAtomically,
-} from '../../src/emulator/speech-synthesis.ts';
+} from '../../dev/demo/speech-synthesis.ts';
 
 /** Bump when a recipe below changes, so stale cached files are not reused. */
 const RECIPE_VERSION = 'v2';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startStack } from '../../src/starters/stack/index.ts';
+import { startStack } from '../../dev/stack/index.ts';
 import type { TestServices } from './services.ts';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pickPort } from '../../src/starters/stack/ports.ts';
-import { terminateGroup } from '../../src/starters/stack/process.ts';
-import { startTemporal, type TemporalService } from '../../src/starters/stack/temporal.ts';
+import { pickPort } from '../../dev/stack/ports.ts';
+import { terminateGroup } from '../../dev/stack/process.ts';
+import { startTemporal, type TemporalService } from '../../dev/stack/temporal.ts';
 
 /** A stoppable Temporal dev server on a fixed port and database file. */
 export interface OwnTemporal {

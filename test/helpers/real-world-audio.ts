@@ -19,7 +19,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { fileExists, runTool, writeAtomically } from '../../src/emulator/speech-synthesis.ts';
+import { fileExists, runTool, writeAtomically } from '../../dev/demo/speech-synthesis.ts';
 import {
   SENTENCES,
   sha256File,

@@ -4,7 +4,7 @@
  * `provide`/`inject`. Tests isolate themselves by task queue (`uniqueTaskQueue`) and key prefix.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../src/activities/s3-client.ts';
+import { createS3Client } from '../../src/storage/s3-client.ts';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rejection } from '../helpers/rejection.ts';
 import { loadConfig } from '../../src/config.ts';
-import { startEmulator } from '../../src/emulator/index.ts';
+import { startEmulator } from '../../dev/emulator/index.ts';
 import type { DetectionResult } from '../../src/shared/detection.ts';
 import { FailureType } from '../../src/shared/failure-types.ts';
 import { createDetectionWorker } from '../../src/worker.ts';

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rejection } from '../helpers/rejection.ts';
 import { createActivities, type Activities } from '../../src/activities/index.ts';
 import { createDetectorClient } from '../../src/activities/detector/index.ts';
-import { startEmulator } from '../../src/emulator/index.ts';
+import { startEmulator } from '../../dev/emulator/index.ts';
 import type { DetectionResult, SubmittedJob } from '../../src/shared/detection.ts';
 import { FailureType } from '../../src/shared/failure-types.ts';
 import type { InspectedMedia, MediaRef } from '../../src/shared/media.ts';

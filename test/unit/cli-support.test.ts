@@ -15,7 +15,7 @@ import {
   isTemporalUnreachable,
   retryConnect,
   TemporalUnreachableError,
-} from '../../src/temporal-connection.ts';
+} from '../../src/client/connection.ts';
 
 /** A gRPC error as @grpc/grpc-js rejects a call with it. */
 function grpcError(code: number, details: string): Error {

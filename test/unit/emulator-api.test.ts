@@ -14,8 +14,8 @@ import {
   startEmulator,
   type EmulatorOptions,
   type RunningEmulator,
-} from '../../src/emulator/index.ts';
-import { runTool } from '../../src/emulator/speech-synthesis.ts';
+} from '../../dev/emulator/index.ts';
+import { runTool } from '../../dev/demo/speech-synthesis.ts';
 import {
   nonAudioFile,
   SENTENCES,

@@ -9,13 +9,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { decodeChannel } from '../../src/emulator/audio-decode.ts';
-import { fft, resample } from '../../src/emulator/dsp.ts';
-import { MediaProbeError, probeMedia } from '../../src/emulator/media-probe.ts';
-import { scoreFiles } from '../../src/emulator/score-files.ts';
-import { scoreProfiles, voiceProfile } from '../../src/emulator/scoring.ts';
-import { runTool } from '../../src/emulator/speech-synthesis.ts';
-import { decodeWav, WavFormatError } from '../../src/emulator/wav.ts';
+import { decodeChannel } from '../../dev/emulator/audio-decode.ts';
+import { fft, resample } from '../../dev/emulator/dsp.ts';
+import { MediaProbeError, probeMedia } from '../../dev/emulator/media-probe.ts';
+import { scoreFiles } from '../../dev/emulator/score-files.ts';
+import { scoreProfiles, voiceProfile } from '../../dev/emulator/scoring.ts';
+import { runTool } from '../../dev/demo/speech-synthesis.ts';
+import { decodeWav, WavFormatError } from '../../dev/emulator/wav.ts';
 import {
   nonAudioFile,
   SENTENCES,

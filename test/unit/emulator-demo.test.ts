@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { probeMedia } from '../../src/emulator/media-probe.ts';
-import { scoreFiles } from '../../src/emulator/score-files.ts';
-import { generateDemoRecordings, type DemoPair } from '../../src/starters/demo-recordings.ts';
+import { probeMedia } from '../../dev/emulator/media-probe.ts';
+import { scoreFiles } from '../../dev/emulator/score-files.ts';
+import { generateDemoRecordings, type DemoPair } from '../../dev/demo/recordings.ts';
 
 let dir: string;
 let pairs: DemoPair[];

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inspectMediaObject, type MediaLimits } from '../../src/activities/inspect-media.ts';
 import { sniffContentType } from '../../src/activities/media-sniff.ts';
-import { fileExists, runTool, writeAtomically } from '../../src/emulator/speech-synthesis.ts';
+import { fileExists, runTool, writeAtomically } from '../../dev/demo/speech-synthesis.ts';
 import { FailureType } from '../../src/shared/failure-types.ts';
 import type { InspectedMedia, MediaRef } from '../../src/shared/media.ts';
 import { realWorldRecordings, type RealWorldRecording } from '../helpers/real-world-audio.ts';

@@ -11,8 +11,8 @@ import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { inspectMediaObject } from '../../src/activities/inspect-media.ts';
-import { probeMedia } from '../../src/emulator/media-probe.ts';
-import { RDD_ENDPOINT, startEmulator, type RunningEmulator } from '../../src/emulator/index.ts';
+import { probeMedia } from '../../dev/emulator/media-probe.ts';
+import { RDD_ENDPOINT, startEmulator, type RunningEmulator } from '../../dev/emulator/index.ts';
 import type { MediaRef } from '../../src/shared/media.ts';
 import { realWorldRecordings, type RealWorldRecording } from '../helpers/real-world-audio.ts';
 import { s3Client, testServices } from '../helpers/services.ts';

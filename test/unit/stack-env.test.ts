@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatEnvFile, parseEnvFile, withStackEnv } from '../../src/starters/stack-env.ts';
-import { isPortFree, pickPort } from '../../src/starters/stack/ports.ts';
+import { isPortFree, pickPort } from '../../dev/stack/ports.ts';
 
 const dirs: string[] = [];
 function stackDir(envFile?: string): string {

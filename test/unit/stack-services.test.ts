@@ -1,7 +1,7 @@
 /** The shared services the global setup provides: real, reachable, and what services.ts says. */
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { namespaceServed } from '../../src/starters/stack/temporal.ts';
+import { namespaceServed } from '../../dev/stack/temporal.ts';
 import { s3Client, testServices, uniqueTaskQueue } from '../helpers/services.ts';
 
 describe('test services', () => {

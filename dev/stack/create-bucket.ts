@@ -1,5 +1,5 @@
 /**
- * `node src/starters/stack/create-bucket.ts`: creates `S3_BUCKET` at `S3_ENDPOINT` (credentials
+ * `node dev/stack/create-bucket.ts`: creates `S3_BUCKET` at `S3_ENDPOINT` (credentials
  * from `AWS_*`), retrying for up to a minute while the S3 server starts. The one-shot `bucket`
  * service of docker-compose.yml; `rdd stack up` does the same in-process. Exit 0 once the bucket
  * exists, 1 when it could not be created in time.

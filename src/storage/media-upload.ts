@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { sniffContentType } from '../activities/media-sniff.ts';
-import { s3Status } from '../activities/storage-failures.ts';
+import { s3Status } from '../storage/s3-errors.ts';
 import type { MediaRef } from '../shared/media.ts';
 
 /** Thrown for a media argument that names nothing usable. */

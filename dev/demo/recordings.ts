@@ -12,7 +12,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 
-import { encodeMp3, fileExists, synthesizeWav } from '../emulator/speech-synthesis.ts';
+import { encodeMp3, fileExists, synthesizeWav } from './speech-synthesis.ts';
 
 /** One demo comparison. */
 export interface DemoPair {

@@ -4,15 +4,15 @@
  * runs the six detections in parallel, prints a table and the Temporal UI URL, stops the stack.
  */
 import { fileURLToPath } from 'node:url';
-import { createS3Client } from '../activities/s3-client.ts';
-import { loadConfig } from '../config.ts';
-import type { DetectionResult } from '../shared/detection.ts';
-import { connectClient } from '../temporal-connection.ts';
-import type { detectWorkflow } from '../workflows/index.ts';
-import { failureMessage } from './cli-support.ts';
-import { generateDemoRecordings, type DemoPair } from './demo-recordings.ts';
-import { resolveMedia } from './media-upload.ts';
-import { startStack } from './stack/index.ts';
+import { createS3Client } from '../../src/storage/s3-client.ts';
+import { loadConfig } from '../../src/config.ts';
+import type { DetectionResult } from '../../src/shared/detection.ts';
+import { connectClient } from '../../src/client/connection.ts';
+import type { detectWorkflow } from '../../src/workflows/index.ts';
+import { failureMessage } from '../../src/starters/cli-support.ts';
+import { generateDemoRecordings, type DemoPair } from './recordings.ts';
+import { resolveMedia } from '../../src/storage/media-upload.ts';
+import { startStack } from '../stack/index.ts';
 
 const RECORDINGS_DIR = fileURLToPath(new URL('../../.demo/recordings/', import.meta.url));
 

@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_STACK_DIR, ENV_FILE_NAME, formatEnvFile } from '../stack-env.ts';
+import { DEFAULT_STACK_DIR, ENV_FILE_NAME, formatEnvFile } from '../../src/starters/stack-env.ts';
 import { startEmulator } from './emulator.ts';
 import { pickPort } from './ports.ts';
 import { isSameProcess, type ServiceProcess, terminateGroup } from './process.ts';

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 
-import { SCORING_DESCRIPTION, startEmulator, type EmulatorOptions } from '../emulator/index.ts';
+import { SCORING_DESCRIPTION, startEmulator, type EmulatorOptions } from './index.ts';
 
 const USAGE = `usage: rdd emulator [options]
 

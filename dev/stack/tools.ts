@@ -6,8 +6,8 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { ToolNotFoundError } from './tool-not-found-error.ts';
 
-/** The repository root (`src/starters/stack` → three levels up). */
-export const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
+/** The repository root (`dev/stack` → two levels up). */
+export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 
 type Env = Record<string, string | undefined>;
 

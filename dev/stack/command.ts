@@ -4,7 +4,7 @@
  * emulator, a worker) on 127.0.0.1. `up` writes `<dir>/env`, which every other rdd command reads.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_STACK_DIR, startStack, stopStack } from './stack/index.ts';
+import { DEFAULT_STACK_DIR, startStack, stopStack } from './index.ts';
 
 const USAGE = `usage: rdd stack up [--detach] [--dir D] [--no-worker] [--no-emulator] [--headless]
        rdd stack down [--dir D]

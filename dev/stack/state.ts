@@ -5,7 +5,7 @@
  */
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ENV_FILE_NAME } from '../stack-env.ts';
+import { ENV_FILE_NAME } from '../../src/starters/stack-env.ts';
 import { isSameProcess, processFingerprint } from './process.ts';
 
 export const STATE_FILE_NAME = 'stack.json';
