@@ -29,7 +29,14 @@ const SANDBOX_RESTRICTIONS = {
       allowTypeImports: true,
     },
     {
-      group: ['**/activities', '**/activities/**', '**/activities.ts', '**/config', '**/config.ts'],
+      group: [
+        '**/activities',
+        '**/activities/**',
+        '**/activities.ts',
+        '**/config',
+        '**/config/**',
+        '**/config.ts',
+      ],
       message: 'Workflows reach activities through proxyActivities and never read config: import type only.',
       allowTypeImports: true,
     },

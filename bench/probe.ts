@@ -1,19 +1,29 @@
 /**
- * Section 3: the media probe. `inspectMediaObject` (the body of `inspectMedia`) on WAV, MP3 and
+ * Section 3: the media probe. The `inspectMedia` activity (under MockActivityEnvironment) on WAV, MP3 and
  * FLAC objects of growing length in versitygw: wall time, S3 requests and bytes downloaded per
  * probe. The S3 client's `send` is wrapped to count them.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { loadConfig } from '../src/config.ts';
-import { inspectMediaObject } from '../src/activities/inspect-media.ts';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { loadClientConfig } from '../src/config.ts';
+import { inspectMedia, type MediaLimits } from '../src/activities/inspect-media.ts';
+import type { InspectMediaInput } from '../src/shared/activity-types.ts';
 import { createS3Client } from '../src/storage/s3-client.ts';
-import type { MediaRef } from '../src/shared/media.ts';
+import type { InspectedMedia, MediaRef } from '../src/shared/media.ts';
 import { benchAudio, type AudioFormat } from './audio.ts';
 
 const MIB = 1024 * 1024;
 const LIMITS = { maxUploadBytes: 10 * 1024 * MIB, maxAudioSeconds: 24 * 60 * 60 };
+const activityEnv = new MockActivityEnvironment();
+/** The activity as a worker runs it (in an activity context). */
+const inspect = (s3: S3Client, limits: MediaLimits, input: InspectMediaInput) =>
+  activityEnv.run<Parameters<typeof inspectMedia>, InspectedMedia, typeof inspectMedia>(
+    inspectMedia,
+    { s3, limits },
+    input,
+  );
 
 export interface ProbeInput {
   formats: AudioFormat[];
@@ -44,8 +54,8 @@ export interface ProbeResult {
 }
 
 export async function measureProbe(input: ProbeInput): Promise<ProbeResult> {
-  const config = loadConfig(process.env, ['mediaBucket']);
-  const bucket = config.storage.mediaBucket!;
+  const config = loadClientConfig(process.env, ['mediaBucket']);
+  const bucket = config.storage.mediaBucket;
   const s3 = createS3Client(config.storage);
   const counter = countRequests(s3);
   try {
@@ -66,7 +76,7 @@ export async function measureProbe(input: ProbeInput): Promise<ProbeResult> {
 
     // Warm-up: S3 connection, JIT, music-metadata's parser modules. Not reported.
     for (const object of objects.slice(0, 3))
-      await inspectMediaObject(s3, LIMITS, { media: object.ref, role: 'reference' });
+      await inspect(s3, LIMITS, { media: object.ref, role: 'reference' });
 
     const rows: ProbeRow[] = [];
     for (const object of objects) {
@@ -75,7 +85,7 @@ export async function measureProbe(input: ProbeInput): Promise<ProbeResult> {
       for (let i = 0; i < input.repeats; i++) {
         counter.reset();
         const started = performance.now();
-        const inspected = await inspectMediaObject(s3, LIMITS, { media: object.ref, role: 'questioned' });
+        const inspected = await inspect(s3, LIMITS, { media: object.ref, role: 'questioned' });
         times.push(performance.now() - started);
         last = {
           ...counter.read(),

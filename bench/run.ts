@@ -161,8 +161,8 @@ async function runOne(
 function title(name: SectionName): string {
   return {
     upload: '1. Upload streaming: detector client → hashing sink (sending process)',
-    submit: '2. S3 → platform: submitDetection under MockActivityEnvironment, versitygw → hashing sink',
-    probe: '3. Media probe: inspectMediaObject on objects in versitygw',
+    submit: '2. S3 → platform: submitDetectionJob under MockActivityEnvironment, versitygw → hashing sink',
+    probe: '3. Media probe: inspectMedia on objects in versitygw',
     workflow: '4. Workflow throughput: Temporal dev server + versitygw + emulator + in-process worker',
   }[name];
 }

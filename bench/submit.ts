@@ -1,17 +1,17 @@
 /**
- * Section 2: the submit activity end to end. `submitDetection` (the body of `submitDetectionJob`)
+ * Section 2: the submit activity end to end. `submitDetectionJob`
  * runs under MockActivityEnvironment and streams an object from versitygw, as both reference and
  * questioned, into one multipart POST to the hashing sink. A first row drains the same object
  * straight from S3, as the ceiling the pipeline could reach.
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { loadConfig } from '../src/config.ts';
+import { loadClientConfig } from '../src/config.ts';
 import { createDetectorClient, type DetectorClient } from '../src/activities/detector/index.ts';
-import { inspectMediaObject } from '../src/activities/inspect-media.ts';
+import { inspectMedia } from '../src/activities/inspect-media.ts';
 import { createS3Client } from '../src/storage/s3-client.ts';
-import { submitDetection } from '../src/activities/submit-detection-job.ts';
-import type { MediaRef } from '../src/shared/media.ts';
+import { submitDetectionJob } from '../src/activities/submit-detection-job.ts';
+import type { InspectedMedia, MediaRef, MediaRole } from '../src/shared/media.ts';
 import { wavLikeStream } from './payload.ts';
 import { fetchReceipt } from './sink.ts';
 import { repeatTransfer, type TransferJob, type TransferStats } from './transfer.ts';
@@ -41,8 +41,8 @@ export interface SubmitResult {
 }
 
 export async function measureSubmit(input: SubmitInput): Promise<SubmitResult> {
-  const config = loadConfig(process.env, ['mediaBucket']);
-  const bucket = config.storage.mediaBucket!;
+  const config = loadClientConfig(process.env, ['mediaBucket']);
+  const bucket = config.storage.mediaBucket;
   const s3 = createS3Client(config.storage);
   const detector = createDetectorClient({ baseUrl: input.sinkUrl });
   try {
@@ -113,15 +113,18 @@ async function submitJob(
   ref: MediaRef,
 ): Promise<TransferJob> {
   // What the workflow's inspectMedia step hands to the submit activity (it also pins the ETag).
-  const [reference, questioned] = await Promise.all([
-    inspectMediaObject(s3, LIMITS, { media: ref, role: 'reference' }),
-    inspectMediaObject(s3, LIMITS, { media: ref, role: 'questioned' }),
-  ]);
+  const env = new MockActivityEnvironment(undefined, { logger: quietLogger });
+  const inspect = (role: MediaRole) =>
+    env.run<Parameters<typeof inspectMedia>, InspectedMedia, typeof inspectMedia>(
+      inspectMedia,
+      { s3, limits: LIMITS },
+      { media: ref, role },
+    );
+  const [reference, questioned] = await Promise.all([inspect('reference'), inspect('questioned')]);
   // A header value: ASCII only.
   const correlationId = `bench-submit-${reference.sizeBytes}-${performance.now()}`;
-  const env = new MockActivityEnvironment(undefined, { logger: quietLogger });
   return {
-    send: () => env.run(submitDetection, s3, detector, { reference, questioned, correlationId }),
+    send: () => env.run(submitDetectionJob, { s3, detector }, { reference, questioned, correlationId }),
     async receipt() {
       const receipt = await fetchReceipt(sinkUrl, correlationId);
       const verified = receipt.bytes === receipt.declaredBytes && receipt.bytes > 2 * reference.sizeBytes;

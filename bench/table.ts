@@ -1,6 +1,8 @@
 /**
- * Plain aligned text tables: the first column left-aligned, the rest right-aligned (numbers).
+ * Benchmark tables: the project's one table printer (src/starters/format-table.ts) with a title,
+ * the first column left-aligned and the rest right-aligned (numbers).
  */
+import { formatTable as formatRows, type ColumnAlign } from '../src/starters/format-table.ts';
 
 /** A cell: numbers are printed as given by the caller's formatting; `undefined` prints `-`. */
 export type Cell = string | number | undefined;
@@ -15,14 +17,8 @@ export function formatTable(
   rows: readonly (readonly Cell[])[],
 ): string {
   const text = rows.map((row) => header.map((_, i) => cellText(row[i])));
-  const widths = header.map((h, i) => Math.max(h.length, ...text.map((row) => row[i]!.length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  return [title, line(header), rule, ...text.map(line)].join('\n');
+  const align = header.map((_, i): ColumnAlign => (i === 0 ? 'left' : 'right'));
+  return `${title}\n${formatRows(header, text, { align })}`;
 }
 
 /** A number with `digits` decimals; `-` for undefined or NaN. */

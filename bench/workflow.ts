@@ -2,7 +2,7 @@
  * Section 4: detections end to end through the real Temporal dev server, versitygw and the
  * emulator, with an in-process worker (`createDetectionWorker`). A few detections one at a time
  * (after one unreported warm-up) give the unloaded latency; then N start at once. Latency of one detection runs from just before
- * its `workflow.start` to its result arriving at the client.
+ * its `startDetection` to its result arriving at the client.
  *
  * The RSS figures are this process's: worker, emulator (which buffers uploads and scores them)
  * and client together.
@@ -12,13 +12,15 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { loadConfig } from '../src/config.ts';
+import { loadClientConfig, loadWorkerConfig } from '../src/config.ts';
 import { createS3Client } from '../src/storage/s3-client.ts';
 import { startEmulator } from '../dev/emulator/index.ts';
 import type { DetectInput, PollingPolicy } from '../src/shared/detection.ts';
 import type { MediaRef } from '../src/shared/media.ts';
 import { createDetectionWorker, WORKFLOWS_PATH } from '../src/worker.ts';
-import type { detectWorkflow } from '../src/workflows/index.ts';
+import { clientOptions } from '../src/client/connection.ts';
+import { startDetection } from '../src/client/detections.ts';
+import type { DetectWorkflow } from '../src/shared/workflows.ts';
 import { SENTENCES, speechWav } from '../test/helpers/audio.ts';
 import { startMemorySampler, type MemoryReport } from './memory.ts';
 
@@ -71,10 +73,9 @@ export async function measureWorkflow(input: WorkflowInput): Promise<WorkflowRes
     processing: { fixedMs: input.processingMs },
   });
   const taskQueue = `bench-detect-${process.pid}-${randomUUID().slice(0, 8)}`;
-  const config = loadConfig({ ...process.env, DETECTOR_URL: emulator.url, TASK_QUEUE: taskQueue }, [
-    'detector',
-    'mediaBucket',
-  ]);
+  const env = { ...process.env, DETECTOR_URL: emulator.url, TASK_QUEUE: taskQueue };
+  const config = loadWorkerConfig(env);
+  const { mediaBucket } = loadClientConfig(env, ['mediaBucket']).storage;
   const address = process.env.TEMPORAL_ADDRESS!;
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
   const s3 = createS3Client(config.storage);
@@ -89,7 +90,7 @@ export async function measureWorkflow(input: WorkflowInput): Promise<WorkflowRes
     const { worker, detector } = await createDetectionWorker({
       connection: nativeConnection,
       namespace,
-      config: { ...config, detector: config.detector! },
+      config,
       workflowBundle,
     });
     running = worker.run();
@@ -98,9 +99,9 @@ export async function measureWorkflow(input: WorkflowInput): Promise<WorkflowRes
       await running;
       await detector.close();
     };
-    const client = new Client({ connection, namespace });
+    const client = new Client({ connection, namespace, ...clientOptions() });
 
-    const bucket = config.storage.mediaBucket!;
+    const bucket = mediaBucket;
     const put = async (file: string, key: string): Promise<MediaRef> => {
       await s3.send(
         new PutObjectCommand({
@@ -124,14 +125,10 @@ export async function measureWorkflow(input: WorkflowInput): Promise<WorkflowRes
     let serial = 0;
     const detect = async (): Promise<{ ms: number; checks: number; finishedAt: number }> => {
       const workflowId = `${taskQueue}-${++serial}`;
-      const args: [DetectInput] = [{ reference, questioned, polling: FAST_POLLING }];
+      const input: DetectInput = { reference, questioned, polling: FAST_POLLING };
       const started = performance.now();
-      const handle = await client.workflow.start<typeof detectWorkflow>('detectWorkflow', {
-        taskQueue,
-        workflowId,
-        args,
-      });
-      const result = await handle.result();
+      await startDetection(client, input, { id: workflowId, taskQueue });
+      const result = await client.workflow.result<DetectWorkflow>(workflowId);
       const finishedAt = performance.now();
       return { ms: finishedAt - started, checks: result.checks, finishedAt };
     };

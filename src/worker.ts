@@ -4,10 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
-import type { AppConfig, DetectorConfig } from './config.ts';
+import type { DetectorConfig, WorkerConfig } from './config.ts';
 import { createActivities } from './activities/index.ts';
 import { createDetectorClient, type DetectorClient } from './activities/detector/index.ts';
 import { createS3Client } from './storage/s3-client.ts';
+import { workerOptions } from './client/connection.ts';
 
 /** The workflow bundle's entry point (bundled by the worker with webpack + swc). */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -15,8 +16,8 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', impo
 /**
  * Builds the platform client from config: pooled connections, explicit timeouts, extra headers,
  * the allowed origins and Location resolution, and the operator's CA when the appliance's
- * certificate is not publicly signed (the PEM loadConfig already read and checked).
- * @throws TypeError only for a DetectorConfig that did not come from loadConfig (which reports
+ * certificate is not publicly signed (the PEM loadWorkerConfig already read and checked).
+ * @throws TypeError only for a DetectorConfig that did not come from loadWorkerConfig (which reports
  *   the same rules as a ConfigError naming the variable).
  */
 export function detectorClientFromConfig(detector: DetectorConfig): DetectorClient {
@@ -36,7 +37,8 @@ export function detectorClientFromConfig(detector: DetectorConfig): DetectorClie
 export interface DetectionWorkerOptions {
   connection: NativeConnection;
   namespace: string;
-  config: AppConfig & { detector: DetectorConfig };
+  /** From `loadWorkerConfig`: the detector and the result bucket are there, nothing to assert. */
+  config: WorkerConfig;
   /** A prebuilt bundle (tests bundle once per file); default: bundle WORKFLOWS_PATH. */
   workflowBundle?: WorkflowBundleOption;
 }
@@ -70,6 +72,7 @@ export async function createDetectionWorker(
       : { workflowsPath: WORKFLOWS_PATH }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     shutdownGraceTime: config.worker.shutdownGraceMs,
+    ...workerOptions(),
   });
   return { worker, detector };
 }

@@ -5,11 +5,11 @@
  */
 import { fileURLToPath } from 'node:url';
 import { createS3Client } from '../../src/storage/s3-client.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadClientConfig } from '../../src/config.ts';
 import type { DetectionResult } from '../../src/shared/detection.ts';
 import { connectClient } from '../../src/client/connection.ts';
-import type { detectWorkflow } from '../../src/workflows/index.ts';
-import { failureMessage } from '../../src/starters/cli-support.ts';
+import { startDetection, waitForDetection } from '../../src/client/detections.ts';
+import { formatTable } from '../../src/starters/format-table.ts';
 import { generateDemoRecordings, type DemoPair } from './recordings.ts';
 import { resolveMedia } from '../../src/storage/media-upload.ts';
 import { startStack } from '../stack/index.ts';
@@ -24,25 +24,24 @@ interface Row {
 }
 
 function table(rows: Row[]): string {
-  const header = ['pair', 'expected', 'score', 'verdict', 'seconds', 'workflow'];
-  const cells = rows.map(({ pair, result, error, seconds }) => [
-    pair.name,
-    pair.expect,
-    result ? (result.score === null ? 'null' : result.score.toFixed(4)) : 'error',
-    result?.verdict ?? error ?? '',
-    seconds.toFixed(1),
-    result?.workflowId ?? '',
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]!.length)));
-  const line = (row: string[]) =>
-    row
-      .map((cell, i) => cell.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+  return formatTable(
+    ['pair', 'expected', 'score', 'verdict', 'seconds', 'workflow'],
+    rows.map(({ pair, result, error, seconds }) => [
+      pair.name,
+      pair.expect,
+      result ? (result.score === null ? 'null' : result.score.toFixed(4)) : 'error',
+      result?.verdict ?? error ?? '',
+      seconds.toFixed(1),
+      result?.workflowId ?? '',
+    ]),
+  );
 }
 
-async function main(): Promise<number> {
+/**
+ * Runs the demo: starts (or reuses) the stack, runs the six pairs, prints the table.
+ * @returns 0 when every pair got a score, 1 otherwise.
+ */
+export async function runDemo(): Promise<number> {
   console.log('Starting the local stack (Temporal dev server, versitygw, emulator, worker)…');
   // A stack already up (`rdd stack up --detach`) is reused and left running, so its UI stays browsable.
   const stack = await startStack({
@@ -53,7 +52,7 @@ async function main(): Promise<number> {
   });
   try {
     const env = { ...process.env, ...stack.env };
-    const config = loadConfig(env, ['mediaBucket']);
+    const config = loadClientConfig(env, ['mediaBucket']);
     console.log('Generating six recordings with espeak-ng…');
     const pairs = await generateDemoRecordings(RECORDINGS_DIR);
 
@@ -69,15 +68,23 @@ async function main(): Promise<number> {
               resolveMedia(s3, config.storage.mediaBucket, pair.reference, 'reference'),
               resolveMedia(s3, config.storage.mediaBucket, pair.questioned, 'questioned'),
             ]);
-            const handle = await client.workflow.start<typeof detectWorkflow>('detectWorkflow', {
-              taskQueue: config.taskQueue,
-              workflowId: `demo-${runId}-${index + 1}-${pair.name.replace(/\W+/g, '-').toLowerCase()}`,
-              args: [{ reference, questioned }],
-            });
-            const result = await handle.result();
-            return { pair, result, seconds: (performance.now() - started) / 1000 };
+            const { workflowId } = await startDetection(
+              client,
+              { reference, questioned },
+              {
+                id: `demo-${runId}-${index + 1}-${pair.name.replace(/\W+/g, '-').toLowerCase()}`,
+                taskQueue: config.taskQueue,
+              },
+            );
+            const view = await waitForDetection(client, workflowId);
+            const seconds = (performance.now() - started) / 1000;
+            if (view.state === 'completed') return { pair, result: view.result, seconds };
+            const error =
+              view.state === 'failed' ? `${view.failure.type}: ${view.failure.message}` : view.state;
+            return { pair, error, seconds };
           } catch (err) {
-            return { pair, error: failureMessage(err), seconds: (performance.now() - started) / 1000 };
+            const error = err instanceof Error ? err.message : String(err);
+            return { pair, error, seconds: (performance.now() - started) / 1000 };
           }
         }),
       );
@@ -97,4 +104,5 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+// `npm run demo` runs this file; `rdd demo` imports it.
+if (import.meta.main) process.exitCode = await runDemo();

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import type { JobCheck, SubmittedJob } from '../shared/detection.ts';
+import type { JobCheck, SubmittedJob } from '../shared/activity-types.ts';
 import { DetectorHttpError, type DetectorClient } from './detector/index.ts';
 import { oneLine } from './detector/wire.ts';
 import { toDetectorFailure } from './detector-failures.ts';
@@ -7,12 +7,18 @@ import { toDetectorFailure } from './detector-failures.ts';
 const SETTLED_STATES = new Set(['pending', 'running']);
 
 /**
- * Asks the platform once where a job stands. A 404 is an outcome, not an error: the job was lost
+ * Activity `checkDetectionJob`: asks the platform once where a job stands. A 404 is an outcome, not an error: the job was lost
  * (expired, or the appliance restarted) and the workflow decides to resubmit. Unknown states come
  * back as `unknown` so a newer appliance's extra states never fail a detection. Idempotent.
+ * Registered bound to its deps by `createActivities`; call it directly only under
+ * `MockActivityEnvironment` (it reads the activity context for cancellation and logging).
  * @throws ApplicationFailure for other HTTP errors, classified by toDetectorFailure.
+ * @example await new MockActivityEnvironment().run(checkDetectionJob, { detector }, job) // { state: 'running' }
  */
-export async function checkDetection(detector: DetectorClient, job: SubmittedJob): Promise<JobCheck> {
+export async function checkDetectionJob(
+  { detector }: { detector: DetectorClient },
+  job: SubmittedJob,
+): Promise<JobCheck> {
   const { cancellationSignal: signal, log } = Context.current();
   try {
     const status = await detector.getJob(job.statusUrl, { signal });

@@ -1,16 +1,14 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { InspectMediaInput } from '../shared/activity-types.ts';
 import { FailureType } from '../shared/failure-types.ts';
-import { formatMediaRef, type InspectedMedia, type MediaRef, type MediaRole } from '../shared/media.ts';
+import { formatMediaRef, type InspectedMedia, type MediaRef } from '../shared/media.ts';
 import { probeAudio, UnsupportedMediaError, type ProbedAudio } from './media-sniff.ts';
 import { MAX_PROBE_BYTES, ProbeBudgetExceededError, S3RangedBlob } from './s3-ranged-blob.ts';
 import { toStorageFailure } from './storage-failures.ts';
 
-export interface InspectMediaInput {
-  media: MediaRef;
-  role: MediaRole;
-}
-
+/** What the platform accepts per upload; the worker's config (DETECTOR_MAX_*) decides. */
 export interface MediaLimits {
   maxUploadBytes: number;
   maxAudioSeconds: number;
@@ -21,7 +19,7 @@ function permanent(type: string, message: string): ApplicationFailure {
 }
 
 /**
- * Looks at one media object before anything is uploaded: HEAD for existence, size and ETag, then
+ * Activity `inspectMedia`: looks at one media object before anything is uploaded: HEAD for existence, size and ETag, then
  * a probe of its bytes over ranged reads pinned to that ETag (`media-sniff.ts`). The container and
  * codec are decided from the bytes; the object's Content-Type and key extension are never trusted,
  * because uploaders set them from file names or leave them generic. Fails fast, with a permanent
@@ -31,13 +29,16 @@ function permanent(type: string, message: string): ApplicationFailure {
  * WAV; a frame scan of at most 4 MiB for an MP3 without a Xing/Info frame). Idempotent: reads only.
  * @throws ApplicationFailure MediaNotFound | MediaEmpty | MediaTooLarge | MediaNotAudio |
  *   MediaTooLong | MediaChannelRequired | MediaChannelOutOfRange (all non-retryable)
+ *
+ * Registered bound to its deps by `createActivities`; call it directly only under
+ * `MockActivityEnvironment` (the activity's cancellation aborts the S3 reads).
+ * @example await new MockActivityEnvironment().run(inspectMedia, { s3, limits }, { media, role: 'reference' })
  */
-export async function inspectMediaObject(
-  s3: S3Client,
-  limits: MediaLimits,
+export async function inspectMedia(
+  { s3, limits }: { s3: S3Client; limits: MediaLimits },
   { media, role }: InspectMediaInput,
-  signal?: AbortSignal,
 ): Promise<InspectedMedia> {
+  const signal = Context.current().cancellationSignal;
   const what = `${role} ${formatMediaRef(media)}`;
   const head = await s3
     .send(new HeadObjectCommand({ Bucket: media.bucket, Key: media.key }), { abortSignal: signal })

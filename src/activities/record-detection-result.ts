@@ -1,24 +1,14 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
+import type { RecordResultFailureDetails, RecordResultRequest } from '../shared/activity-types.ts';
 import type { DetectionResult } from '../shared/detection.ts';
 import { FailureType } from '../shared/failure-types.ts';
 import { formatMediaRef } from '../shared/media.ts';
 import { s3Status } from '../storage/s3-errors.ts';
 import { toStorageFailure } from './storage-failures.ts';
 
-/** The workflow computes the whole document except where it lands, which the worker's config decides. */
-export interface RecordResultRequest {
-  result: Omit<DetectionResult, 'resultLocation'>;
-  location: { bucket?: string; key: string };
-}
-
-/** `details[0]` of every failure `recordResult` throws: where the document was to be written. */
-export interface RecordResultFailureDetails {
-  resultLocation: { bucket: string; key: string };
-}
-
 /**
- * Writes the result document with a create-only PUT (`If-None-Match: *`). The document is a pure
+ * Activity `recordDetectionResult`: writes the result document with a create-only PUT (`If-None-Match: *`). The document is a pure
  * function of the workflow's history, so a retried write carries the same bytes: when the key
  * already exists with those bytes the write counts as done; with other bytes it fails
  * `ResultConflict` rather than replace a result someone may already have read. Idempotent.
@@ -29,14 +19,14 @@ export interface RecordResultFailureDetails {
  * @throws ApplicationFailure ResultConflict, InvalidInput (no bucket), StorageRequestRejected,
  *   StorageAccessDenied, MediaNotFound (the bucket does not exist) — all non-retryable;
  *   StorageUnavailable (retryable: 5xx, throttling, network).
+ * @example await recordDetectionResult({ s3, resultBucket: 'results' }, { result, location: { key: 'results/wf-1.json' } })
  */
-export async function recordResult(
-  s3: S3Client,
-  defaultBucket: string | undefined,
+export async function recordDetectionResult(
+  { s3, resultBucket }: { s3: S3Client; resultBucket?: string | undefined },
   request: RecordResultRequest,
 ): Promise<DetectionResult> {
   const resultLocation = {
-    bucket: request.location.bucket ?? defaultBucket ?? '',
+    bucket: request.location.bucket ?? resultBucket ?? '',
     key: request.location.key,
   };
   try {
@@ -82,11 +72,38 @@ async function writeResult(
     throw toStorageFailure(err, where);
   });
   if (existing === body) return document;
+  const recorded = parseResult(existing);
+  // The same request answered before: another run under this id (a derived id after the first
+  // run's history passed retention, or on another Temporal cluster sharing this bucket). Its
+  // recorded answer stands; a second document would contradict what callers may have read.
+  if (recorded && sameRequest(recorded, document)) return recorded;
   throw ApplicationFailure.create({
     type: FailureType.ResultConflict,
     message: `${where} already holds a different result; refusing to overwrite it`,
     nonRetryable: true,
   });
+}
+
+function parseResult(text: string): DetectionResult | undefined {
+  try {
+    const value = JSON.parse(text) as DetectionResult;
+    return typeof value === 'object' && value !== null && typeof value.workflowId === 'string'
+      ? value
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Same workflow id, same media versions (bucket, key, channel, ETag) and same threshold. */
+function sameRequest(a: DetectionResult, b: DetectionResult): boolean {
+  const media = (m: DetectionResult['reference']) => [m.bucket, m.key, m.channel ?? null, m.etag];
+  return (
+    a.workflowId === b.workflowId &&
+    a.threshold === b.threshold &&
+    JSON.stringify([media(a.reference), media(a.questioned)]) ===
+      JSON.stringify([media(b.reference), media(b.questioned)])
+  );
 }
 
 async function readText(s3: S3Client, bucket: string, key: string): Promise<string> {

@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { posix } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { formatMediaRef, type InspectedMedia } from '../shared/media.ts';
-import type { SubmitJobInput, SubmittedJob } from '../shared/detection.ts';
+import type { SubmitJobInput, SubmittedJob } from '../shared/activity-types.ts';
 import type { DetectorClient, UploadFile } from './detector/types.ts';
 import { toDetectorFailure } from './detector-failures.ts';
 import { toStorageFailure } from './storage-failures.ts';
@@ -12,7 +12,7 @@ import { toStorageFailure } from './storage-failures.ts';
 const HEARTBEAT_INTERVAL_MS = 5_000;
 
 /**
- * Streams both recordings from S3 into one multipart POST to the platform. Bytes flow S3 → platform
+ * Activity `submitDetectionJob`: streams both recordings from S3 into one multipart POST to the platform. Bytes flow S3 → platform
  * without being buffered whole, and never through Temporal. Each object is read at the ETag
  * `inspectMedia` saw, so the platform analyses exactly what was inspected. Heartbeats the bytes
  * sent; cancellation aborts both downloads and the upload.
@@ -20,11 +20,13 @@ const HEARTBEAT_INTERVAL_MS = 5_000;
  * Not idempotent on the platform's side: a retry after the platform accepted a job but before we
  * heard of it leaves that job to expire there (the platform has no cancel endpoint). The returned
  * `attempt` (the activity attempt number) lets the workflow account for such uploads.
+ * Registered bound to its deps by `createActivities`; call it directly only under
+ * `MockActivityEnvironment` (it heartbeats and reads the activity context).
  * @throws ApplicationFailure classified by toStorageFailure / toDetectorFailure.
+ * @example await new MockActivityEnvironment().run(submitDetectionJob, { s3, detector }, input) // { jobId, statusUrl, attempt: 1 }
  */
-export async function submitDetection(
-  s3: S3Client,
-  detector: DetectorClient,
+export async function submitDetectionJob(
+  { s3, detector }: { s3: S3Client; detector: DetectorClient },
   input: SubmitJobInput,
 ): Promise<SubmittedJob> {
   const context = Context.current();

@@ -3,16 +3,47 @@
  * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE, config files), so a worker
  * moves from the local dev server to Temporal Cloud by environment alone.
  *
+ * The one place `Client` and `Worker` options are built (data converter, interceptors): every
+ * client and worker, the tests' included, gets them from `clientOptions()` / `workerOptions()`, so
+ * a payload codec added here reaches every path.
+ *
  * It also tells "Temporal could not be reached" (a transport problem: the server is down,
  * restarting, or the network is) from every other error, so callers ride out an outage instead of
  * reporting it as a failed detection.
  */
-import { Client, Connection, ServiceError, isGrpcServiceError } from '@temporalio/client';
+import { Client, Connection, ServiceError, isGrpcServiceError, type ClientOptions } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection, TransportError } from '@temporalio/worker';
+import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Env } from '../config.ts';
+import { TemporalUnreachableError, transportReason } from './temporal-unreachable-error.ts';
 
-type Env = Record<string, string | undefined>;
+export { TemporalUnreachableError, transportReason };
+
+/**
+ * The data converter of every client and worker. Default payload conversion today; a payload codec
+ * (encryption, compression) goes in `payloadCodecs` here, and nowhere else.
+ */
+export const dataConverter: DataConverter = {};
+
+/**
+ * The options every `Client` of ours is built with: the one data converter (and, later,
+ * interceptors). Spread them into `new Client({ connection, namespace, ...clientOptions() })`.
+ * @example const client = new Client({ connection, namespace, ...clientOptions() })
+ */
+export function clientOptions(): Pick<ClientOptions, 'dataConverter' | 'interceptors'> {
+  return { dataConverter };
+}
+
+/**
+ * The options every `Worker` of ours (and every replay worker) is built with: the same data
+ * converter as `clientOptions()`, so what a client encodes the worker decodes.
+ * @example await Worker.create({ connection, taskQueue, activities, ...workerOptions() })
+ */
+export function workerOptions(): Pick<WorkerOptions, 'dataConverter' | 'interceptors'> {
+  return { dataConverter };
+}
 
 /** The address used when neither TEMPORAL_ADDRESS nor a profile names one (envconfig's default). */
 const DEFAULT_ADDRESS = 'localhost:7233';
@@ -31,22 +62,6 @@ function connectConfig(env: Env) {
  */
 export function temporalAddress(env: Env): string {
   return connectConfig(env).connectionOptions.address ?? DEFAULT_ADDRESS;
-}
-
-/**
- * Temporal could not be reached (connection refused, server restarting, gRPC UNAVAILABLE or
- * DEADLINE_EXCEEDED) for longer than the caller was willing to wait. Not a workflow outcome:
- * whatever was running on the server keeps running.
- */
-export class TemporalUnreachableError extends Error {
-  override name = 'TemporalUnreachableError';
-  /** `host:port` that could not be reached. */
-  readonly address: string;
-  constructor(address: string, cause: unknown, waitedMs?: number) {
-    const waited = waitedMs === undefined ? '' : ` after trying for ${Math.round(waitedMs / 1000)} s`;
-    super(`cannot reach Temporal at ${address}${waited} (${transportReason(cause)})`, { cause });
-    this.address = address;
-  }
 }
 
 /** gRPC status codes (grpc/doc/statuscodes.md) this module reads. */
@@ -79,7 +94,8 @@ const TRANSPORT_MESSAGE =
  */
 export function isTemporalUnreachable(err: unknown): boolean {
   for (let current = err, depth = 0; current instanceof Error && depth < 5; depth++) {
-    if (current instanceof TransportError) return true;
+    // The worker's native TransportError, known by name so the client does not load the worker.
+    if (current.name === 'TransportError') return true;
     if (isGrpcServiceError(current)) {
       const code: number = current.code;
       if (TRANSPORT_CODES.has(code)) return true;
@@ -95,19 +111,6 @@ export function isTemporalUnreachable(err: unknown): boolean {
     current = current.cause;
   }
   return false;
-}
-
-/** The shortest text that says why a transport failed: the gRPC details or the innermost message. */
-export function transportReason(err: unknown): string {
-  let current = err;
-  for (let depth = 0; depth < 5; depth++) {
-    if (isGrpcServiceError(current)) return current.details || current.message;
-    if (!(current instanceof Error) || current.cause === undefined) break;
-    current = current.cause;
-  }
-  const message = current instanceof Error ? current.message : String(current);
-  // The Rust core's errors are Debug dumps; the useful part is the OS message.
-  return /message: "([^"]+)"/.exec(message)?.[1] ?? message;
 }
 
 /** Options of `retryConnect`. */
@@ -158,7 +161,7 @@ export async function connectClient(env: Env): Promise<Client> {
   const { connectionOptions, namespace } = connectConfig(env);
   try {
     const connection = await Connection.connect(connectionOptions);
-    return new Client({ connection, namespace });
+    return new Client({ connection, namespace, ...clientOptions() });
   } catch (err) {
     if (isTemporalUnreachable(err)) throw new TemporalUnreachableError(temporalAddress(env), err);
     throw err;
@@ -176,6 +179,8 @@ export async function connectWorker(
 ): Promise<{ connection: NativeConnection; namespace: string }> {
   const { connectionOptions, namespace } = connectConfig(env);
   const address = temporalAddress(env);
+  // Loaded here, not at the top: a service that only starts detections need not load the worker.
+  const { NativeConnection } = await import('@temporalio/worker');
   const connect = () => NativeConnection.connect(connectionOptions);
   const connection = await retryConnect(connect, { timeoutMs: 0, ...retry, address });
   return { connection, namespace };

@@ -1,8 +1,8 @@
 /**
- * The contract of one referential deepfake detection: workflow input, activity payloads, the result
- * document. Importable from workflows: no Node, no I/O.
+ * The contract of one referential deepfake detection: workflow input and the result document (the
+ * activities' payloads are in activity-types.ts). Importable from workflows: no Node, no I/O.
  */
-import type { InspectedMedia, MediaRef } from './media.ts';
+import type { MediaRef } from './media.ts';
 
 /** Where the result JSON is written. Defaults: the configured result bucket, `results/<workflowId>.json`. */
 export interface ResultLocation {
@@ -109,49 +109,6 @@ export interface DetectionResult {
    */
   uploads?: number;
   resultLocation: { bucket: string; key: string };
-}
-
-/** Input of `submitDetectionJob`. */
-export interface SubmitJobInput {
-  reference: InspectedMedia;
-  questioned: InspectedMedia;
-  config?: Record<string, unknown>;
-  params?: Record<string, string>;
-  /** Sent as `x-correlation-id` so platform logs can be matched to the workflow. */
-  correlationId: string;
-}
-
-/** A submitted job: the URL to poll, resolved to an absolute URL. */
-export interface SubmittedJob {
-  jobId: string;
-  statusUrl: string;
-  /**
-   * The activity attempt that got this job (1 = first try). Optional: histories recorded before it
-   * existed decode without it, and it then counts as 1.
-   */
-  attempt?: number;
-}
-
-/**
- * What one status check saw. `lost` is a 404 (expired or the appliance restarted);
- * unknown platform states come back as they are, and are treated as still running.
- */
-export type JobCheck =
-  | { state: 'pending' | 'running' }
-  | { state: 'done'; score: number | null }
-  | { state: 'failed' | 'rejected'; errorType: string; message: string }
-  | { state: 'lost' }
-  | { state: 'unknown'; platformState: string };
-
-/** What the platform says about itself; `version` is null when it would not say. */
-export interface PlatformInfo {
-  url: string;
-  version: string | null;
-}
-
-/** Input of `recordDetectionResult`. */
-export interface RecordResultInput {
-  result: DetectionResult;
 }
 
 /** Answer of the `status` query: where one detection stands. */

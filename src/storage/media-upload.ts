@@ -11,11 +11,6 @@ import { sniffContentType } from '../activities/media-sniff.ts';
 import { s3Status } from '../storage/s3-errors.ts';
 import type { MediaRef } from '../shared/media.ts';
 
-/** Thrown for a media argument that names nothing usable. */
-export class MediaArgumentError extends Error {
-  override name = 'MediaArgumentError';
-}
-
 /**
  * Parses `s3://bucket/key`; anything else is a local path.
  * @example parseS3Url('s3://media/calls/a.wav') // { bucket: 'media', key: 'calls/a.wav' }
@@ -39,7 +34,8 @@ export async function sha256File(path: string): Promise<string> {
  * Resolves a media argument to an S3 reference, uploading a local file to
  * `<bucket>/media/<sha256><ext>` unless that object is already there. The Content-Type is sniffed
  * from the file's first bytes (`sniffContentType`), `application/octet-stream` when unknown.
- * @throws MediaArgumentError naming the argument when it is neither an s3:// URL nor a readable file.
+ * @throws Error naming the argument when it is neither an s3:// URL nor a readable file, or is a
+ *   local file and `bucket` is unset (`rdd detect` checks both first and reports a usage error).
  */
 export async function resolveMedia(
   s3: S3Client,
@@ -50,15 +46,12 @@ export async function resolveMedia(
   const s3Ref = parseS3Url(argument);
   if (s3Ref) return s3Ref;
   if (argument.startsWith('s3://')) {
-    throw new MediaArgumentError(`${role} "${argument}" is not a valid s3://bucket/key URL`);
+    throw new Error(`${role} "${argument}" is not a valid s3://bucket/key URL`);
   }
   const info = await stat(argument).catch(() => undefined);
-  if (!info?.isFile())
-    throw new MediaArgumentError(`${role} "${argument}" is not a readable file or s3://bucket/key URL`);
+  if (!info?.isFile()) throw new Error(`${role} "${argument}" is not a readable file or s3://bucket/key URL`);
   if (!bucket)
-    throw new MediaArgumentError(
-      `${role} "${argument}" is a local file, but no S3_BUCKET is configured to upload it to`,
-    );
+    throw new Error(`${role} "${argument}" is a local file, but no S3_BUCKET is configured to upload it to`);
   const extension = extname(argument).toLowerCase();
   const key = `media/${await sha256File(argument)}${extension}`;
   const exists = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(

@@ -5,7 +5,7 @@ import type { StorageConfig } from '../config.ts';
  * Builds the S3 client for media and results. Credentials are the static keys from config when
  * given, else the SDK's default chain (profiles, SSO, instance roles), so the same worker runs on
  * AWS unchanged.
- * @example createS3Client(loadConfig(process.env).storage)
+ * @example createS3Client(loadClientConfig(process.env).storage)
  */
 export function createS3Client(storage: StorageConfig): S3Client {
   const custom = storage.endpoint !== undefined;

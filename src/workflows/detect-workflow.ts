@@ -2,7 +2,6 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  defineQuery,
   isCancellation,
   log,
   proxyActivities,
@@ -10,7 +9,8 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, RecordResultFailureDetails } from '../activities/index.ts';
+import type { Activities } from '../activities/index.ts';
+import type { JobCheck, RecordResultFailureDetails, SubmittedJob } from '../shared/activity-types.ts';
 import {
   DEFAULT_POLLING,
   DEFAULT_RESUBMIT,
@@ -18,12 +18,11 @@ import {
   type DetectInput,
   type DetectionResult,
   type DetectionStatus,
-  type JobCheck,
   type PollingPolicy,
   type ResubmitPolicy,
-  type SubmittedJob,
 } from '../shared/detection.ts';
 import { FailureType } from '../shared/failure-types.ts';
+import { statusQuery } from '../shared/workflows.ts';
 import type { InspectedMedia } from '../shared/media.ts';
 import { defaultResultKey, detectInputProblems, workflowIdProblems } from '../shared/validate-input.ts';
 import {
@@ -39,9 +38,6 @@ const { submitDetectionJob } = proxyActivities<Activities>(DETECTOR_SUBMIT);
 const { checkDetectionJob } = proxyActivities<Activities>(DETECTOR_CHECK);
 const { getPlatformInfo } = proxyActivities<Activities>(DETECTOR_INFO);
 const { recordDetectionResult } = proxyActivities<Activities>(STORAGE_WRITE);
-
-/** Where a detection stands: phase, current job, checks and submissions so far. */
-export const statusQuery = defineQuery<DetectionStatus>('status');
 
 type FinishedJob = {
   jobId: string;

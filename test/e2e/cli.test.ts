@@ -77,6 +77,39 @@ describe('rdd CLI', () => {
     expect(human.stdout).toMatch(/verdict\s+(genuine|deepfake)/);
   });
 
+  it('detect with the same --id twice gives one workflow, exit 0 both times with the same result', async () => {
+    const id = `cli-same-id-${process.pid}-${Date.now()}`;
+    const args = ['detect', reference, questioned, '--id', id, '--threshold', '-0.25'];
+    const first = await rdd([...args, '--wait', '--json']);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const second = await rdd([...args, '--wait', '--json']);
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout)).toEqual(JSON.parse(first.stdout));
+    expect((JSON.parse(first.stdout) as DetectionResult).threshold).toBe(-0.25);
+    // Without --wait it says so instead of starting another.
+    const third = await rdd(args);
+    expect(third.code).toBe(0);
+    expect(third.stdout).toBe(`existing ${id} (the same request was sent before; nothing new started)\n`);
+    const runs = [];
+    for await (const run of harness.client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push(run);
+    expect(runs).toHaveLength(1);
+  });
+
+  it('detect without --id derives the id from the request: sending it again starts nothing new', async () => {
+    const again = await rdd(['detect', reference, questioned, '--wait', '--json']);
+    expect(again.code).toBe(0);
+    expect((JSON.parse(again.stdout) as DetectionResult).workflowId).toBe(workflowId);
+  });
+
+  it('detect with an --id taken by a different request exits 2 and starts nothing', async () => {
+    const id = `cli-taken-${process.pid}-${Date.now()}`;
+    expect((await rdd(['detect', reference, questioned, '--id', id])).code).toBe(0);
+    const { code, stderr } = await rdd(['detect', questioned, reference, '--id', id]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`detection ${id} already exists for a different request`);
+  });
+
   it('result says when a detection does not exist', async () => {
     const { code, stderr } = await rdd(['result', 'no-such-detection']);
     expect(code).toBe(4);
@@ -92,7 +125,9 @@ describe('rdd CLI', () => {
   it('detect names an invalid --config', async () => {
     const { code, stderr } = await rdd(['detect', reference, questioned, '--config', '{not json']);
     expect(code).toBe(2);
-    expect(stderr).toContain('--config is not valid JSON');
+    expect(stderr).toContain(
+      "rdd detect: option '--config <json>' argument '{not json' is invalid. Not valid JSON",
+    );
   });
 
   it('detect --wait exits 1 naming the file when the workflow fails on bad media', async () => {

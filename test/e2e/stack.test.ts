@@ -8,10 +8,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseEnv } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../src/storage/s3-client.ts';
-import { loadConfig } from '../../src/config.ts';
-import { parseEnvFile, withStackEnv } from '../../src/starters/stack-env.ts';
+import { loadClientConfig } from '../../src/config.ts';
+import { withStackEnv } from '../../src/starters/stack-env.ts';
 import { namespaceServed } from '../../dev/stack/temporal.ts';
 import { isAlive } from '../../dev/stack/process.ts';
 import { readState } from '../../dev/stack/state.ts';
@@ -70,7 +71,7 @@ function servicePids(dir: string): number[] {
 }
 
 async function s3Buckets(env: Record<string, string | undefined>): Promise<string[]> {
-  const client = createS3Client(loadConfig(env).storage);
+  const client = createS3Client(loadClientConfig(env).storage);
   try {
     return ((await client.send(new ListBucketsCommand({}))).Buckets ?? []).map((b) => b.Name ?? '');
   } finally {
@@ -85,8 +86,9 @@ describe('rdd stack', () => {
     expect(up.stderr).toContain('Temporal UI: http://127.0.0.1:');
     expect(up.code).toBe(0);
 
-    const env = parseEnvFile(readFileSync(path.join(dir, 'env'), 'utf8'));
-    expect(Object.keys(env)).toEqual(STACK_KEYS);
+    const env = parseEnv(readFileSync(path.join(dir, 'env'), 'utf8'));
+    // util.parseEnv returns its keys sorted, whatever the file's order.
+    expect(Object.keys(env).sort()).toEqual([...STACK_KEYS].sort());
     expect(env).toMatchObject({
       TEMPORAL_ADDRESS: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
       TEMPORAL_NAMESPACE: 'default',
@@ -94,7 +96,7 @@ describe('rdd stack', () => {
       S3_BUCKET: 'rdd-media',
     });
     // What `up` prints is what it wrote, and what other commands will read.
-    expect(parseEnvFile(up.stdout)).toEqual(env);
+    expect(parseEnv(up.stdout)).toEqual(env);
     expect(withStackEnv({}, dir)).toEqual(env);
 
     // The services outlived `rdd stack up` and answer.
@@ -166,7 +168,7 @@ describe('rdd stack', () => {
     const dir = newDir();
     const up = await rdd(['stack', 'up', '--detach', '--headless', '--dir', dir]);
     expect(up.code, up.stderr).toBe(0);
-    const env = parseEnvFile(readFileSync(path.join(dir, 'env'), 'utf8'));
+    const env = parseEnv(readFileSync(path.join(dir, 'env'), 'utf8'));
     expect(env.DETECTOR_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((await fetch(`${env.DETECTOR_URL}/api/system/info`)).ok).toBe(true);
     expect(readState(dir)?.services.map((s) => s.name)).toEqual(

@@ -2,17 +2,17 @@
  * The Temporal UI as an operator sees it, in a real Chromium: a detection run on the embedded stack
  * shows up in the workflow list and its detail page shows it completed.
  */
-import { Client, Connection } from '@temporalio/client';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../src/storage/s3-client.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadClientConfig } from '../../src/config.ts';
 import { startStack, type RunningStack } from '../../dev/stack/index.ts';
 import { resolveMedia } from '../../src/storage/media-upload.ts';
-import type { detectWorkflow } from '../../src/workflows/index.ts';
+import { connectClient } from '../../src/client/connection.ts';
+import { startDetection, waitForDetection } from '../../src/client/detections.ts';
 import { speechWav } from '../helpers/audio.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -28,7 +28,7 @@ beforeAll(async () => {
     persist: false,
   });
   const env = { ...process.env, ...stack.env };
-  const config = loadConfig(env, ['mediaBucket']);
+  const config = loadClientConfig(env, ['mediaBucket']);
   const s3 = createS3Client(config.storage);
   const reference = await resolveMedia(
     s3,
@@ -43,16 +43,12 @@ beforeAll(async () => {
     'questioned',
   );
   s3.destroy();
-  const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS });
-  const client = new Client({ connection, namespace: stack.env.TEMPORAL_NAMESPACE });
+  const client = await connectClient(env);
   workflowId = `ui-test-${Date.now().toString(36)}`;
-  const handle = await client.workflow.start<typeof detectWorkflow>('detectWorkflow', {
-    taskQueue: config.taskQueue,
-    workflowId,
-    args: [{ reference, questioned, polling: { firstCheckBase: 0.5, minInterval: 0.5 } }],
-  });
-  await handle.result();
-  await connection.close();
+  const input = { reference, questioned, polling: { firstCheckBase: 0.5, minInterval: 0.5 } };
+  await startDetection(client, input, { id: workflowId, taskQueue: config.taskQueue });
+  expect((await waitForDetection(client, workflowId)).state).toBe('completed');
+  await client.connection.close();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [

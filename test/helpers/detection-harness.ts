@@ -3,17 +3,19 @@
  * plus an emulator and a worker of this file's own on a task queue of its own.
  */
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { s3Status } from '../../src/storage/s3-errors.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadWorkerConfig } from '../../src/config.ts';
 import { startEmulator } from '../../dev/emulator/index.ts';
 import type { DetectInput, DetectionResult } from '../../src/shared/detection.ts';
 import type { MediaRef } from '../../src/shared/media.ts';
 import { createDetectionWorker, WORKFLOWS_PATH } from '../../src/worker.ts';
-import type { detectWorkflow } from '../../src/workflows/index.ts';
+import { connectClient } from '../../src/client/connection.ts';
+import { startDetection } from '../../src/client/detections.ts';
+import type { DetectWorkflow } from '../../src/shared/workflows.ts';
 import { s3Client, testServices, uniqueTaskQueue } from './services.ts';
 
 type EmulatorOptions = NonNullable<Parameters<typeof startEmulator>[0]>;
@@ -55,7 +57,11 @@ export interface Harness {
   env: Record<string, string>;
   /** Puts a local file into the test bucket. */
   upload(path: string, key?: string): Promise<MediaRef>;
-  start(input: DetectInput, workflowId?: string): Promise<WorkflowHandle<typeof detectWorkflow>>;
+  /**
+   * Starts a detection through the client (`startDetection`) with fast polling, on this harness's
+   * task queue, under `workflowId` (default: a fresh random id).
+   */
+  start(input: DetectInput, workflowId?: string): Promise<WorkflowHandle<DetectWorkflow>>;
   readResult(key: string): Promise<DetectionResult | undefined>;
   etag(ref: MediaRef): Promise<string | undefined>;
   close(): Promise<void>;
@@ -83,19 +89,18 @@ export async function startHarness(
     AWS_ACCESS_KEY_ID: services.s3.accessKeyId,
     AWS_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
   };
-  const config = loadConfig(env, ['detector']);
+  const config = loadWorkerConfig(env);
   const nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });
   const created = withWorker
     ? await createDetectionWorker({
         connection: nativeConnection,
         namespace: services.namespace,
-        config: { ...config, detector: config.detector! },
+        config,
         workflowBundle: await workflowBundle(),
       })
     : undefined;
   const running = created?.worker.run();
-  const connection = await Connection.connect({ address: services.temporalAddress });
-  const client = new Client({ connection, namespace: services.namespace });
+  const client = await connectClient(env);
   const s3 = s3Client();
   const bucket = services.s3.bucket;
 
@@ -110,12 +115,9 @@ export async function startHarness(
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: await readFile(path) }));
       return { bucket, key };
     },
-    start(input, workflowId = `${taskQueue}-${Math.random().toString(36).slice(2, 10)}`) {
-      return client.workflow.start<typeof detectWorkflow>('detectWorkflow', {
-        taskQueue,
-        workflowId,
-        args: [{ polling: FAST_POLLING, ...input }],
-      });
+    async start(input, workflowId = `${taskQueue}-${Math.random().toString(36).slice(2, 10)}`) {
+      await startDetection(client, { polling: FAST_POLLING, ...input }, { id: workflowId, taskQueue });
+      return client.workflow.getHandle<DetectWorkflow>(workflowId);
     },
     async readResult(key) {
       try {
@@ -134,7 +136,7 @@ export async function startHarness(
       await running;
       await created?.detector.close();
       await nativeConnection.close();
-      await connection.close();
+      await client.connection.close();
       s3.destroy();
       await emulator.close();
     },

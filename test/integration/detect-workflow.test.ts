@@ -9,12 +9,13 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rejection } from '../helpers/rejection.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadWorkerConfig } from '../../src/config.ts';
 import { startEmulator } from '../../dev/emulator/index.ts';
 import type { DetectionResult } from '../../src/shared/detection.ts';
 import { FailureType } from '../../src/shared/failure-types.ts';
 import { createDetectionWorker } from '../../src/worker.ts';
-import { statusQuery } from '../../src/workflows/index.ts';
+import { startDetection } from '../../src/client/detections.ts';
+import { statusQuery, type DetectWorkflow } from '../../src/shared/workflows.ts';
 import { nonAudioFile, sha256File, shortSpeechWav, speechWav, stereoWav } from '../helpers/audio.ts';
 import { startHarness, workflowBundle, type Harness } from '../helpers/detection-harness.ts';
 import { testServices, uniqueTaskQueue } from '../helpers/services.ts';
@@ -296,35 +297,26 @@ describe('detectWorkflow', () => {
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
     const taskQueue = uniqueTaskQueue('detect-lossy');
-    const config = loadConfig({ ...harness.env, DETECTOR_URL: proxyUrl, TASK_QUEUE: taskQueue }, [
-      'detector',
-    ]);
+    const config = loadWorkerConfig({ ...harness.env, DETECTOR_URL: proxyUrl, TASK_QUEUE: taskQueue });
     const connection = await NativeConnection.connect({ address: testServices().temporalAddress });
     const { worker, detector } = await createDetectionWorker({
       connection,
       namespace: testServices().namespace,
-      config: { ...config, detector: config.detector! },
+      config,
       workflowBundle: await workflowBundle(),
     });
     try {
       const result = await worker.runUntil(async () => {
-        const handle = await harness.client.workflow.start('detectWorkflow', {
+        const input = {
+          reference: await harness.upload(genuine),
+          questioned: await harness.upload(other),
+          polling: { firstCheckBase: 0.2, firstCheckPerAudioSecond: 0, minInterval: 0.2, maxInterval: 0.5 },
+        };
+        const { workflowId } = await startDetection(harness.client, input, {
+          id: `${taskQueue}-wf`,
           taskQueue,
-          workflowId: `${taskQueue}-wf`,
-          args: [
-            {
-              reference: await harness.upload(genuine),
-              questioned: await harness.upload(other),
-              polling: {
-                firstCheckBase: 0.2,
-                firstCheckPerAudioSecond: 0,
-                minInterval: 0.2,
-                maxInterval: 0.5,
-              },
-            },
-          ],
         });
-        return (await handle.result()) as DetectionResult;
+        return await harness.client.workflow.result<DetectWorkflow>(workflowId);
       });
       expect(result.submissions).toBe(1);
       expect(result.uploads).toBe(2);

@@ -176,8 +176,11 @@ describe('rdd worker when Temporal is down', () => {
       await worker.waitFor('worker polling task queue', 60_000);
       expect(worker.child.exitCode).toBeNull();
 
-      const detect = track(rdd(['detect', reference, questioned, '--wait', '--json'], env));
-      expect(await detect.exited).toBe(0);
+      // Its own id: the same request on the first test's server (same S3) already recorded a result
+      // under the id derived from the request, and a second recording there would be a conflict.
+      const id = `late-${Date.now()}`;
+      const detect = track(rdd(['detect', reference, questioned, '--id', id, '--wait', '--json'], env));
+      expect(await detect.exited, detect.stderr()).toBe(0);
       expect(JSON.parse(detect.stdout())).toHaveProperty('verdict');
       worker.child.kill('SIGTERM');
       expect(await worker.exited).toBe(0);

@@ -7,6 +7,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { workerOptions } from '../../src/client/connection.ts';
 import { workflowBundle } from '../helpers/detection-harness.ts';
 import { HISTORIES_DIR } from '../helpers/record-history.ts';
 
@@ -20,7 +21,7 @@ describe('replay of committed histories', () => {
   it.each(files)('%s replays without nondeterminism', async (file) => {
     const history = historyFromJSON(JSON.parse(readFileSync(`${HISTORIES_DIR}${file}`, 'utf8')));
     await Worker.runReplayHistory(
-      { workflowBundle: await workflowBundle() },
+      { workflowBundle: await workflowBundle(), ...workerOptions() },
       history,
       file.replace(/\.json$/, ''),
     );

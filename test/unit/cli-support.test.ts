@@ -1,15 +1,16 @@
 /**
  * The CLI's pure pieces: telling a Temporal outage from a failed detection, printing a
- * ResultNotRecorded failure with its score, naming local files next to their uploaded keys, and the
- * connect back-off. Errors are built the way the client SDK builds them.
+ * ResultNotRecorded failure with its score, naming local files next to their uploaded keys, the
+ * connect back-off, and mapping errors to exit codes. Errors are built the way the client SDK builds them.
  */
 import { Metadata } from '@grpc/grpc-js';
 import { ServiceError, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
+import { ApplicationFailure, RetryState } from '@temporalio/common';
 import { TransportError } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import type { DetectionResult } from '../../src/shared/detection.ts';
 import { FailureType } from '../../src/shared/failure-types.ts';
+import type { DetectionFailure } from '../../src/client/detections.ts';
 import { reportFailure, unrecordedResult, withLocalPaths } from '../../src/starters/cli-support.ts';
 import {
   isTemporalUnreachable,
@@ -46,13 +47,18 @@ const NOT_RECORDED_MESSAGE =
   'the score 0.505 (deepfake) was computed but not recorded at s3://no-such-bucket/results/detect-1.json: ' +
   'result bucket no-such-bucket does not exist (NoSuchBucket)';
 
-/** The WorkflowFailedError `rdd` receives for a ResultNotRecorded workflow failure (the contract). */
-function notRecordedError(details: unknown[] = [RESULT]): WorkflowFailedError {
+/** A ResultNotRecorded failure as `getDetection` / `waitForDetection` report it (the contract). */
+function notRecorded(details: unknown[] = [RESULT]): DetectionFailure {
+  return { type: FailureType.ResultNotRecorded, message: NOT_RECORDED_MESSAGE, details };
+}
+
+/** The WorkflowFailedError the SDK throws for that failure. */
+function notRecordedError(): WorkflowFailedError {
   const failure = ApplicationFailure.create({
     type: FailureType.ResultNotRecorded,
     message: NOT_RECORDED_MESSAGE,
     nonRetryable: true,
-    details,
+    details: [RESULT],
   });
   return new WorkflowFailedError('Workflow execution failed', failure, RetryState.NON_RETRYABLE_FAILURE);
 }
@@ -85,25 +91,15 @@ describe('isTemporalUnreachable', () => {
 
 describe('reportFailure', () => {
   it('prints the score, verdict and reason of a ResultNotRecorded failure', () => {
-    const report = reportFailure(notRecordedError(), {
-      workflowId: 'detect-1',
-      json: false,
-      command: 'rdd result',
-    });
+    const report = reportFailure(notRecorded(), { workflowId: 'detect-1', json: false });
     expect(report.stdout).toContain('score       0.5050');
     expect(report.stdout).toContain('verdict     deepfake (threshold 0)');
     expect(report.stdout).toContain(`recorded    NO: ${NOT_RECORDED_MESSAGE}`);
-    expect(report.stderr).toBe(
-      `rdd result: detection detect-1 failed: ResultNotRecorded: ${NOT_RECORDED_MESSAGE}`,
-    );
+    expect(report.message).toBe(`detection detect-1 failed: ResultNotRecorded: ${NOT_RECORDED_MESSAGE}`);
   });
 
   it('with --json, prints the document with its failure', () => {
-    const report = reportFailure(notRecordedError(), {
-      workflowId: 'detect-1',
-      json: true,
-      command: 'rdd detect',
-    });
+    const report = reportFailure(notRecorded(), { workflowId: 'detect-1', json: true });
     expect(JSON.parse(report.stdout!)).toEqual({
       ...RESULT,
       failure: { type: 'ResultNotRecorded', message: NOT_RECORDED_MESSAGE },
@@ -111,41 +107,31 @@ describe('reportFailure', () => {
   });
 
   it('prints only the reason for other failures, naming the local file next to its key', () => {
-    const cause = ApplicationFailure.create({
-      type: FailureType.MediaNotAudio,
-      message: 'questioned s3://media/media/bb.wav is not audio (no audio header)',
-      nonRetryable: true,
-    });
-    const err = new WorkflowFailedError(
-      'Workflow execution failed',
-      new ActivityFailure(
-        'activity failed',
-        'inspectMedia',
-        '1',
-        RetryState.NON_RETRYABLE_FAILURE,
-        undefined,
-        cause,
-      ),
-      RetryState.NON_RETRYABLE_FAILURE,
+    const report = reportFailure(
+      {
+        type: FailureType.MediaNotAudio,
+        message: 'questioned s3://media/media/bb.wav is not audio (no audio header)',
+      },
+      {
+        workflowId: 'detect-2',
+        json: true,
+        uploads: [{ path: './calls/q.wav', ref: { bucket: 'media', key: 'media/bb.wav' } }],
+      },
     );
-    const report = reportFailure(err, {
-      workflowId: 'detect-2',
-      json: true,
-      command: 'rdd detect',
-      uploads: [{ path: './calls/q.wav', ref: { bucket: 'media', key: 'media/bb.wav' } }],
-    });
     expect(report.stdout).toBeUndefined();
-    expect(report.stderr).toBe(
-      'rdd detect: detection detect-2 failed: MediaNotAudio: questioned s3://media/media/bb.wav ' +
+    expect(report.message).toBe(
+      'detection detect-2 failed: MediaNotAudio: questioned s3://media/media/bb.wav ' +
         '(local file ./calls/q.wav) is not audio (no audio header)',
     );
   });
 
   it('does not take a malformed details[0] for a result', () => {
-    expect(unrecordedResult(notRecordedError([{ score: 1 }]))).toBeUndefined();
+    expect(unrecordedResult(notRecorded([{ score: 1 }]))).toBeUndefined();
     expect(
-      reportFailure(notRecordedError([]), { workflowId: 'd', json: true, command: 'rdd' }).stdout,
+      unrecordedResult({ type: FailureType.MediaNotAudio, message: 'x', details: [RESULT] }),
     ).toBeUndefined();
+    expect(unrecordedResult(notRecorded())).toEqual(RESULT);
+    expect(reportFailure(notRecorded([]), { workflowId: 'd', json: true }).stdout).toBeUndefined();
   });
 });
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, loadClientConfig, loadWorkerConfig } from '../../src/config.ts';
+import { DETECTOR_DEFAULTS } from '../../src/activities/detector/defaults.ts';
 import { DEFAULT_TASK_QUEUE } from '../../src/shared/task-queues.ts';
 
 /** A scratch folder with a real self-signed CA (cert.pem) and a few broken PEM files. */
@@ -31,22 +32,24 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The ConfigError `loadConfig` throws for `env`, or a failed expectation when it does not throw. */
-function problemsOf(env: Record<string, string>, needs: Parameters<typeof loadConfig>[1] = []): string[] {
+/** The problems of the ConfigError `load` throws, or a failed expectation when it does not throw. */
+function problemsOf(load: () => unknown): string[] {
   try {
-    loadConfig(env, needs);
+    load();
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).name).toBe('ConfigError');
     return (err as ConfigError).problems;
   }
-  expect.fail('loadConfig did not throw');
+  expect.fail('the loader did not throw');
 }
 
-describe('loadConfig', () => {
+/** What a worker needs at least. */
+const WORKER_ENV = { DETECTOR_URL: 'http://spe', S3_BUCKET: 'media' };
+
+describe('loadClientConfig', () => {
   it('applies defaults to an empty environment', () => {
-    const config = loadConfig({});
-    expect(config).toEqual({
+    expect(loadClientConfig({})).toEqual({
       taskQueue: DEFAULT_TASK_QUEUE,
       storage: {
         endpoint: undefined,
@@ -55,14 +58,120 @@ describe('loadConfig', () => {
         mediaBucket: undefined,
         resultBucket: undefined,
       },
-      detector: undefined,
-      worker: { maxConcurrentActivities: 50, shutdownGraceMs: 600_000, connectTimeoutMs: 300_000 },
     });
   });
 
-  it('fills every detector default once DETECTOR_URL is set', () => {
-    const { detector } = loadConfig({ DETECTOR_URL: 'https://spe.example.com/' }, ['detector']);
-    expect(detector).toEqual({
+  it('does not need, read or check DETECTOR_* or WORKER_* (the worker does)', () => {
+    const config = loadClientConfig(
+      { S3_BUCKET: 'media', DETECTOR_HEADERS: 'not json', WORKER_SHUTDOWN_GRACE_MS: 'soon' },
+      ['mediaBucket', 'resultBucket'],
+    );
+    expect(config).toEqual({
+      taskQueue: DEFAULT_TASK_QUEUE,
+      storage: expect.objectContaining({ mediaBucket: 'media', resultBucket: 'media' }),
+    });
+    expect(config).not.toHaveProperty('detector');
+  });
+
+  it('reads every variable it knows', () => {
+    const config = loadClientConfig({
+      TASK_QUEUE: 'tq',
+      S3_ENDPOINT: 'http://127.0.0.1:7070/',
+      AWS_REGION: 'eu-central-1',
+      S3_BUCKET: 'media',
+      S3_RESULT_BUCKET: 'results',
+    });
+    expect(config).toEqual({
+      taskQueue: 'tq',
+      storage: {
+        endpoint: 'http://127.0.0.1:7070',
+        region: 'eu-central-1',
+        forcePathStyle: true,
+        mediaBucket: 'media',
+        resultBucket: 'results',
+      },
+    });
+  });
+
+  it('reports every problem at once, each naming its variable', () => {
+    expect(
+      problemsOf(() =>
+        loadClientConfig({ S3_ENDPOINT: 'ftp://files.example.com', S3_FORCE_PATH_STYLE: 'maybe' }, [
+          'mediaBucket',
+          'resultBucket',
+        ]),
+      ),
+    ).toEqual([
+      'S3_ENDPOINT must be an http(s) URL, got "ftp://files.example.com"',
+      'S3_FORCE_PATH_STYLE must be true or false, got "maybe"',
+      'S3_BUCKET is required',
+      'S3_RESULT_BUCKET (or S3_BUCKET) is required',
+    ]);
+  });
+
+  it('treats blank variables as unset', () => {
+    const config = loadClientConfig({ S3_BUCKET: '  ', TASK_QUEUE: '' });
+    expect(config.storage.mediaBucket).toBeUndefined();
+    expect(config.taskQueue).toBe(DEFAULT_TASK_QUEUE);
+    expect(problemsOf(() => loadClientConfig({ S3_BUCKET: ' ' }, ['mediaBucket']))).toEqual([
+      'S3_BUCKET is required',
+    ]);
+  });
+
+  it('derives the result bucket, path style and region', () => {
+    const config = loadClientConfig({
+      S3_BUCKET: 'media',
+      S3_ENDPOINT: 'http://s3:7070',
+      AWS_DEFAULT_REGION: 'eu-west-1',
+    });
+    expect(config.storage.resultBucket).toBe('media');
+    expect(config.storage.forcePathStyle).toBe(true);
+    expect(config.storage.region).toBe('eu-west-1');
+    expect(
+      loadClientConfig({ S3_ENDPOINT: 'http://s3:7070', S3_FORCE_PATH_STYLE: 'no' }).storage.forcePathStyle,
+    ).toBe(false);
+    expect(loadClientConfig({ S3_FORCE_PATH_STYLE: 'YES' }).storage.forcePathStyle).toBe(true);
+    expect(
+      loadClientConfig({ AWS_REGION: 'ap-south-1', AWS_DEFAULT_REGION: 'eu-west-1' }).storage.region,
+    ).toBe('ap-south-1');
+  });
+
+  it('is satisfied by a result bucket alone when only results are needed', () => {
+    expect(loadClientConfig({ S3_RESULT_BUCKET: 'results' }, ['resultBucket']).storage.resultBucket).toBe(
+      'results',
+    );
+    expect(problemsOf(() => loadClientConfig({ S3_RESULT_BUCKET: 'results' }, ['mediaBucket']))).toEqual([
+      'S3_BUCKET is required',
+    ]);
+  });
+
+  it('takes static S3 credentials from the env it is given, not only process.env', () => {
+    const storage = loadClientConfig({ AWS_ACCESS_KEY_ID: 'key', AWS_SECRET_ACCESS_KEY: 'secret' }).storage;
+    expect(storage.credentials).toEqual({ accessKeyId: 'key', secretAccessKey: 'secret' });
+    expect(
+      loadClientConfig({ AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's', AWS_SESSION_TOKEN: 't' }).storage
+        .credentials,
+    ).toEqual({ accessKeyId: 'k', secretAccessKey: 's', sessionToken: 't' });
+    // Without both keys the SDK's default chain (profiles, roles) decides.
+    expect(loadClientConfig({ AWS_ACCESS_KEY_ID: 'key' }).storage.credentials).toBeUndefined();
+  });
+});
+
+describe('loadWorkerConfig', () => {
+  it('demands DETECTOR_URL and a result bucket, which the client side does not', () => {
+    expect(problemsOf(() => loadWorkerConfig({}))).toEqual([
+      'S3_RESULT_BUCKET (or S3_BUCKET) is required',
+      'DETECTOR_URL is required',
+    ]);
+    expect(problemsOf(() => loadWorkerConfig({ DETECTOR_URL: '  ', S3_RESULT_BUCKET: 'r' }))).toEqual([
+      'DETECTOR_URL is required',
+    ]);
+    expect(() => loadClientConfig({})).not.toThrow();
+  });
+
+  it('fills every detector and worker default, the same the HTTP client uses', () => {
+    const config = loadWorkerConfig({ DETECTOR_URL: 'https://spe.example.com/', S3_BUCKET: 'media' });
+    expect(config.detector).toEqual({
       url: 'https://spe.example.com',
       headers: {},
       caFile: undefined,
@@ -76,10 +185,21 @@ describe('loadConfig', () => {
       headersTimeoutMs: 60_000,
       bodyTimeoutMs: 60_000,
     });
+    expect(config.detector).toMatchObject({
+      referenceChannelParam: DETECTOR_DEFAULTS.channelParams.reference,
+      connections: DETECTOR_DEFAULTS.connections,
+      headersTimeoutMs: DETECTOR_DEFAULTS.headersTimeoutMs,
+    });
+    expect(config.worker).toEqual({
+      maxConcurrentActivities: 50,
+      shutdownGraceMs: 600_000,
+      connectTimeoutMs: 300_000,
+    });
+    expect(config.storage.resultBucket).toBe('media');
   });
 
   it('reads every variable it knows', () => {
-    const config = loadConfig({
+    const config = loadWorkerConfig({
       TASK_QUEUE: 'tq',
       S3_ENDPOINT: 'http://127.0.0.1:7070',
       AWS_REGION: 'eu-central-1',
@@ -98,6 +218,7 @@ describe('loadConfig', () => {
       DETECTOR_BODY_TIMEOUT_MS: '2500',
       WORKER_MAX_CONCURRENT_ACTIVITIES: '7',
       WORKER_SHUTDOWN_GRACE_MS: '1000',
+      WORKER_CONNECT_TIMEOUT_MS: '3000',
     });
     expect(config.taskQueue).toBe('tq');
     expect(config.storage).toEqual({
@@ -121,47 +242,57 @@ describe('loadConfig', () => {
       headersTimeoutMs: 1500,
       bodyTimeoutMs: 2500,
     });
-    expect(config.worker).toMatchObject({ maxConcurrentActivities: 7, shutdownGraceMs: 1000 });
+    expect(config.worker).toEqual({
+      maxConcurrentActivities: 7,
+      shutdownGraceMs: 1000,
+      connectTimeoutMs: 3000,
+    });
   });
 
-  it('reports every problem at once, each naming its variable', () => {
-    const problems = problemsOf(
-      {
-        S3_ENDPOINT: 'ftp://files.example.com',
-        S3_FORCE_PATH_STYLE: 'maybe',
-        WORKER_MAX_CONCURRENT_ACTIVITIES: '0',
-        WORKER_SHUTDOWN_GRACE_MS: '1.5',
-      },
-      ['detector', 'mediaBucket', 'resultBucket'],
-    );
-    expect(problems).toEqual([
+  it('reports every problem at once across S3, DETECTOR and WORKER variables, each naming its variable', () => {
+    expect(
+      problemsOf(() =>
+        loadWorkerConfig({
+          S3_ENDPOINT: 'ftp://files.example.com',
+          S3_FORCE_PATH_STYLE: 'maybe',
+          DETECTOR_URL: 'spe.example.com',
+          DETECTOR_CONNECTIONS: 'many',
+          DETECTOR_LOCATION_RESOLUTION: 'Relative',
+          WORKER_MAX_CONCURRENT_ACTIVITIES: '0',
+          WORKER_SHUTDOWN_GRACE_MS: '1.5',
+        }),
+      ),
+    ).toEqual([
       'S3_ENDPOINT must be an http(s) URL, got "ftp://files.example.com"',
       'S3_FORCE_PATH_STYLE must be true or false, got "maybe"',
-      'S3_BUCKET is required',
       'S3_RESULT_BUCKET (or S3_BUCKET) is required',
-      'DETECTOR_URL is required',
+      'DETECTOR_URL must be an http(s) URL, got "spe.example.com"',
+      'DETECTOR_LOCATION_RESOLUTION must be one of rfc3986, base-path, got "Relative"',
+      'DETECTOR_CONNECTIONS must be a positive integer, got "many"',
       'WORKER_MAX_CONCURRENT_ACTIVITIES must be a positive integer, got "0"',
       'WORKER_SHUTDOWN_GRACE_MS must be a positive integer, got "1.5"',
     ]);
   });
 
   it('puts every problem in the error message, one per line', () => {
-    expect(() =>
-      loadConfig({ DETECTOR_URL: 'spe.example.com', DETECTOR_CONNECTIONS: 'many' }, ['mediaBucket']),
-    ).toThrow(
-      'Invalid configuration:\n  - S3_BUCKET is required\n  - DETECTOR_URL must be an http(s) URL, got "spe.example.com"' +
+    expect(() => loadWorkerConfig({ DETECTOR_URL: 'spe.example.com', DETECTOR_CONNECTIONS: 'many' })).toThrow(
+      'Invalid configuration:\n  - S3_RESULT_BUCKET (or S3_BUCKET) is required' +
+        '\n  - DETECTOR_URL must be an http(s) URL, got "spe.example.com"' +
         '\n  - DETECTOR_CONNECTIONS must be a positive integer, got "many"',
     );
   });
 
   it('validates detector numbers together with the URL', () => {
-    const problems = problemsOf({
-      DETECTOR_URL: 'http://spe',
-      DETECTOR_CONNECTIONS: '-3',
-      DETECTOR_MAX_UPLOAD_BYTES: 'lots',
-      DETECTOR_BODY_TIMEOUT_MS: '9007199254740993',
-    });
-    expect(problems).toEqual([
+    expect(
+      problemsOf(() =>
+        loadWorkerConfig({
+          ...WORKER_ENV,
+          DETECTOR_CONNECTIONS: '-3',
+          DETECTOR_MAX_UPLOAD_BYTES: 'lots',
+          DETECTOR_BODY_TIMEOUT_MS: '9007199254740993',
+        }),
+      ),
+    ).toEqual([
       'DETECTOR_MAX_UPLOAD_BYTES must be a positive integer, got "lots"',
       'DETECTOR_CONNECTIONS must be a positive integer, got "-3"',
       'DETECTOR_BODY_TIMEOUT_MS must be a positive integer, got "9007199254740993"',
@@ -172,89 +303,50 @@ describe('loadConfig', () => {
     ['http://spe:8000', 'http://spe:8000'],
     ['https://spe.example.com/api//', 'https://spe.example.com/api'],
     ['  https://spe.example.com  ', 'https://spe.example.com'],
+    ['https://proxy.example.com/spe/', 'https://proxy.example.com/spe'],
   ])('accepts the URL %j as %j', (value, expected) => {
-    expect(loadConfig({ DETECTOR_URL: value }).detector?.url).toBe(expected);
+    expect(loadWorkerConfig({ ...WORKER_ENV, DETECTOR_URL: value }).detector.url).toBe(expected);
   });
 
   it.each(['spe.example.com', 'ftp://spe', 'file:///etc/passwd', 'http//spe', 'localhost:8000'])(
     'rejects the URL %j',
     (value) => {
-      expect(problemsOf({ DETECTOR_URL: value })).toEqual([
+      expect(problemsOf(() => loadWorkerConfig({ ...WORKER_ENV, DETECTOR_URL: value }))).toEqual([
         `DETECTOR_URL must be an http(s) URL, got "${value}"`,
       ]);
     },
   );
 
+  it('resolves Location against a path-prefixed proxy with DETECTOR_LOCATION_RESOLUTION=base-path', () => {
+    const { detector } = loadWorkerConfig({
+      ...WORKER_ENV,
+      DETECTOR_URL: 'https://proxy.example.com/spe',
+      DETECTOR_LOCATION_RESOLUTION: 'BASE-PATH',
+    });
+    expect(detector).toMatchObject({ url: 'https://proxy.example.com/spe', locationResolution: 'base-path' });
+  });
+
   it('parses DETECTOR_HEADERS as a JSON object of strings', () => {
-    const { detector } = loadConfig({
-      DETECTOR_URL: 'http://spe',
+    const { detector } = loadWorkerConfig({
+      ...WORKER_ENV,
       DETECTOR_HEADERS: '{"Authorization":"Bearer abc","X-Tenant":"t1"}',
     });
-    expect(detector?.headers).toEqual({ Authorization: 'Bearer abc', 'X-Tenant': 't1' });
+    expect(detector.headers).toEqual({ Authorization: 'Bearer abc', 'X-Tenant': 't1' });
   });
 
   it.each(['{"Authorization": 42}', '["Bearer abc"]', 'null', '"Bearer abc"', '{Authorization: x}'])(
     'rejects DETECTOR_HEADERS %j',
     (value) => {
-      expect(problemsOf({ DETECTOR_URL: 'http://spe', DETECTOR_HEADERS: value })).toEqual([
+      expect(problemsOf(() => loadWorkerConfig({ ...WORKER_ENV, DETECTOR_HEADERS: value }))).toEqual([
         'DETECTOR_HEADERS must be a JSON object of strings, e.g. {"Authorization":"Bearer …"}',
       ]);
     },
   );
 
-  it('treats blank variables as unset', () => {
-    const config = loadConfig({ S3_BUCKET: '  ', TASK_QUEUE: '', DETECTOR_URL: ' ' });
-    expect(config.storage.mediaBucket).toBeUndefined();
-    expect(config.taskQueue).toBe(DEFAULT_TASK_QUEUE);
-    expect(config.detector).toBeUndefined();
-  });
-
-  it('derives the result bucket, path style and region', () => {
-    const config = loadConfig({
-      S3_BUCKET: 'media',
-      S3_ENDPOINT: 'http://s3:7070',
-      AWS_DEFAULT_REGION: 'eu-west-1',
-    });
-    expect(config.storage.resultBucket).toBe('media');
-    expect(config.storage.forcePathStyle).toBe(true);
-    expect(config.storage.region).toBe('eu-west-1');
-    expect(
-      loadConfig({ S3_ENDPOINT: 'http://s3:7070', S3_FORCE_PATH_STYLE: 'no' }).storage.forcePathStyle,
-    ).toBe(false);
-    expect(loadConfig({ S3_FORCE_PATH_STYLE: 'YES' }).storage.forcePathStyle).toBe(true);
-    expect(loadConfig({ AWS_REGION: 'ap-south-1', AWS_DEFAULT_REGION: 'eu-west-1' }).storage.region).toBe(
-      'ap-south-1',
-    );
-  });
-
-  it('is satisfied by a result bucket alone when only results are needed', () => {
-    expect(loadConfig({ S3_RESULT_BUCKET: 'results' }, ['resultBucket']).storage.resultBucket).toBe(
-      'results',
-    );
-    expect(problemsOf({ S3_RESULT_BUCKET: 'results' }, ['mediaBucket'])).toEqual(['S3_BUCKET is required']);
-  });
-
-  it('takes static S3 credentials from the env it is given, not only process.env', () => {
-    const storage = loadConfig({ AWS_ACCESS_KEY_ID: 'key', AWS_SECRET_ACCESS_KEY: 'secret' }).storage;
-    expect(storage.credentials).toEqual({ accessKeyId: 'key', secretAccessKey: 'secret' });
-    expect(
-      loadConfig({ AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's', AWS_SESSION_TOKEN: 't' }).storage
-        .credentials,
-    ).toEqual({
-      accessKeyId: 'k',
-      secretAccessKey: 's',
-      sessionToken: 't',
-    });
-    // Without both keys the SDK's default chain (profiles, roles) decides.
-    expect(loadConfig({ AWS_ACCESS_KEY_ID: 'key' }).storage.credentials).toBeUndefined();
-  });
-
   it('reports the CR/LF header value by variable and header name, never the secret (issue 5, item 6)', () => {
     let error: unknown;
     try {
-      loadConfig({ DETECTOR_URL: 'http://spe', DETECTOR_HEADERS: '{"Authorization":"Bearer x\\nY"}' }, [
-        'detector',
-      ]);
+      loadWorkerConfig({ ...WORKER_ENV, DETECTOR_HEADERS: '{"Authorization":"Bearer x\\nY"}' });
     } catch (err) {
       error = err;
     }
@@ -339,7 +431,7 @@ describe('loadConfig', () => {
     ['S3_ENDPOINT', 'http://key:secret@s3:7070', 'S3_ENDPOINT must not contain a user name or password'],
   ])('reports %s=%j by name', (name, raw, expected) => {
     const value = raw.replace('<dir>', dir);
-    const problems = problemsOf({ DETECTOR_URL: 'http://spe', [name]: value }, ['detector']);
+    const problems = problemsOf(() => loadWorkerConfig({ ...WORKER_ENV, [name]: value }));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(expected);
     expect(problems[0]).not.toMatch(/hunter2|secret|abc/);
@@ -347,28 +439,29 @@ describe('loadConfig', () => {
 
   it('checks every DETECTOR_* variable even when DETECTOR_URL itself is wrong', () => {
     expect(
-      problemsOf({
-        DETECTOR_URL: 'spe:8000',
-        DETECTOR_HEADERS: '{"Authorization":"Bearer x\\r\\nY"}',
-        DETECTOR_CA_FILE: '/nonexistent/ca.pem',
-        DETECTOR_LOCATION_RESOLUTION: 'weird',
-      }).map((problem) => problem.split(' ')[0]),
+      problemsOf(() =>
+        loadWorkerConfig({
+          S3_BUCKET: 'media',
+          DETECTOR_URL: 'spe:8000',
+          DETECTOR_HEADERS: '{"Authorization":"Bearer x\\r\\nY"}',
+          DETECTOR_CA_FILE: '/nonexistent/ca.pem',
+          DETECTOR_LOCATION_RESOLUTION: 'weird',
+        }),
+      ).map((problem) => problem.split(' ')[0]),
     ).toEqual(['DETECTOR_URL', 'DETECTOR_CA_FILE', 'DETECTOR_HEADERS:', 'DETECTOR_LOCATION_RESOLUTION']);
   });
 
   it('builds a client from every accepted configuration: nothing is left to fail later', async () => {
     const { detectorClientFromConfig } = await import('../../src/worker.ts');
-    const { detector } = loadConfig(
-      {
-        DETECTOR_URL: 'https://spe.example.com/spe/',
-        DETECTOR_HEADERS: '{"Authorization":"Bearer abc","X-Tenant":"t1"}',
-        DETECTOR_CA_FILE: join(dir, 'cert.pem'),
-        DETECTOR_ALLOWED_ORIGINS: 'https://node1.example.com:8443',
-        DETECTOR_LOCATION_RESOLUTION: 'base-path',
-      },
-      ['detector'],
-    );
-    const client = detectorClientFromConfig(detector!);
+    const { detector } = loadWorkerConfig({
+      ...WORKER_ENV,
+      DETECTOR_URL: 'https://spe.example.com/spe/',
+      DETECTOR_HEADERS: '{"Authorization":"Bearer abc","X-Tenant":"t1"}',
+      DETECTOR_CA_FILE: join(dir, 'cert.pem'),
+      DETECTOR_ALLOWED_ORIGINS: 'https://node1.example.com:8443',
+      DETECTOR_LOCATION_RESOLUTION: 'base-path',
+    });
+    const client = detectorClientFromConfig(detector);
     expect(client.baseUrl).toBe('https://spe.example.com/spe');
     await client.close();
   });

@@ -1,10 +1,13 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatEnvFile, parseEnvFile, withStackEnv } from '../../src/starters/stack-env.ts';
-import { isPortFree, pickPort } from '../../dev/stack/ports.ts';
+import { parseEnv } from 'node:util';
+import { withStackEnv } from '../../src/starters/stack-env.ts';
+import { formatEnvFile } from '../../dev/stack/env-file.ts';
+import { pickPort } from '../../dev/stack/ports.ts';
 
 const dirs: string[] = [];
 function stackDir(envFile?: string): string {
@@ -17,32 +20,50 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+/** What a POSIX shell that `source`s the text sees for `name` (`printf %s`, so no newline is added). */
+function shellValue(text: string, name: string): string {
+  return execFileSync('sh', ['-c', `eval "$(cat)"; printf %s "$${name}"`], { input: text, encoding: 'utf8' });
+}
+
 describe('env file format', () => {
-  it('round-trips values a shell would need quoted', () => {
-    const vars = { A: 'http://127.0.0.1:7233', B: 'two words', C: "it's", D: '$HOME`x`', E: '' };
-    const text = formatEnvFile(vars, 'header line 1\nheader line 2');
-    expect(text).toBe(
-      "# header line 1\n# header line 2\nA=http://127.0.0.1:7233\nB='two words'\nC='it'\\''s'\nD='$HOME`x`'\nE=\n",
-    );
-    expect(parseEnvFile(text)).toEqual(vars);
+  const tricky = {
+    A: 'http://127.0.0.1:7233',
+    B: 'two words',
+    C: "it's",
+    D: '$HOME`x`',
+    E: '',
+    F: 'a # not a comment',
+    G: 'line 1\nline 2',
+    H: 'back\\slash and "double" quotes',
+    I: "it's a # and ' twice!",
+    J: '  padded  ',
+    K: 'a#b',
+    L: 'žluťoučký kůň',
+  };
+
+  it('writes values that util.parseEnv and a shell both read back unchanged', () => {
+    const text = formatEnvFile(tricky, 'header line 1\nheader line 2');
+    expect(text.split('\n').slice(0, 3)).toEqual([
+      '# header line 1',
+      '# header line 2',
+      'A=http://127.0.0.1:7233',
+    ]);
+    expect(parseEnv(text)).toEqual(tricky);
+    for (const [name, value] of Object.entries(tricky)) expect(shellValue(text, name)).toBe(value);
+  });
+
+  it('reads back through withStackEnv, as every rdd command does', () => {
+    const dir = stackDir(formatEnvFile(tricky, 'written by a test'));
+    expect(withStackEnv({}, dir)).toEqual(tricky);
+  });
+
+  it('refuses a value that no quoting keeps for both readers, naming the variable', () => {
+    expect(() => formatEnvFile({ X: "it's $HOME" })).toThrow(/X has both ' and one of/);
+    expect(() => formatEnvFile({ Y: 'a\r\nb' })).toThrow(/Y has a carriage return/);
   });
 
   it('skips undefined values', () => {
     expect(formatEnvFile({ A: '1', B: undefined })).toBe('A=1\n');
-  });
-
-  it('reads comments, blank lines, export prefixes and double quotes', () => {
-    expect(parseEnvFile('# c\n\nexport A=1\r\nB="x \\"y\\""\n  C=3  \n')).toEqual({
-      A: '1',
-      B: 'x "y"',
-      C: '3',
-    });
-  });
-
-  it('names a line that is not an assignment', () => {
-    expect(() => parseEnvFile('A=1\nnot an assignment\n')).toThrow(
-      'env file line 2 is not KEY=VALUE: not an assignment',
-    );
   });
 });
 
@@ -67,10 +88,30 @@ describe('withStackEnv', () => {
   });
 });
 
+/** Whether `port` can be bound on the loopback interface right now. */
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A port the OS just gave out and released (not through pickPort, so get-port has not locked it). */
+async function releasedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 describe('pickPort', () => {
   it('prefers the given port when it is free', async () => {
-    const free = await pickPort(0, new Set());
-    expect(await pickPort(free, new Set())).toBe(free);
+    const free = await releasedPort();
+    const taken = new Set<number>();
+    expect(await pickPort(free, taken)).toBe(free);
+    expect(taken).toEqual(new Set([free]));
   });
 
   it('picks another port when the preferred one is busy or already taken', async () => {
@@ -83,8 +124,10 @@ describe('pickPort', () => {
       const instead = await pickPort(busy, taken);
       expect(instead).not.toBe(busy);
       expect(await isPortFree(instead)).toBe(true);
-      expect(await pickPort(instead, taken)).not.toBe(instead);
-      expect(taken.size).toBe(2);
+      const free = await releasedPort();
+      taken.add(free);
+      expect(await pickPort(free, taken)).not.toBe(free);
+      expect(taken.size).toBe(3);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

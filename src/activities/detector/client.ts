@@ -6,6 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
+import { DETECTOR_DEFAULTS } from './defaults.ts';
 import { DetectorHttpError, type DetectorOperation } from './detector-http-error.ts';
 import { DetectorOriginError, type RefusedUrlSource } from './detector-origin-error.ts';
 import { DetectorProtocolError } from './detector-protocol-error.ts';
@@ -38,25 +39,6 @@ import {
 export const SUBMIT_PATH = '/api/technology/experimental/referential-deepfake-detection';
 /** @example new URL(`${client.baseUrl}${SYSTEM_INFO_PATH}`) */
 export const SYSTEM_INFO_PATH = '/api/system/info';
-
-/**
- * The platform does not document the channel parameter names; these are ours, and configurable.
- * @example createDetectorClient({ baseUrl, channelParams: { ...DEFAULT_CHANNEL_PARAMS, questioned: 'channel_b' } })
- */
-export const DEFAULT_CHANNEL_PARAMS = {
-  reference: 'reference_channel',
-  questioned: 'questioned_channel',
-} as const;
-/**
- * Defaults matching `loadConfig`; both must stay below the activities' start-to-close timeouts.
- * `headersTimeout` also bounds a stalled upload: undici re-arms it only while body bytes flow.
- * @example createDetectorClient({ baseUrl, headersTimeoutMs: DEFAULT_HEADERS_TIMEOUT_MS * 2 })
- */
-export const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
-/** @example createDetectorClient({ baseUrl, bodyTimeoutMs: DEFAULT_BODY_TIMEOUT_MS }) */
-export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
-/** Sockets per origin when the client builds its own Agent. @example createDetectorClient({ baseUrl, connections: DEFAULT_CONNECTIONS }) */
-export const DEFAULT_CONNECTIONS = 16;
 
 /** Status answers are a few hundred bytes; a megabyte means something else is answering. */
 const SUCCESS_BODY_LIMIT = 1024 * 1024;
@@ -112,14 +94,14 @@ export function createDetectorClient(
   const endpoint = new URL(`${baseUrl}${SUBMIT_PATH}`);
   const extraHeaders = normaliseHeaders(options.headers ?? {});
   const allowedOrigins = allowedOriginsFor(baseUrl, options.allowedOrigins);
-  const channelParams = options.channelParams ?? DEFAULT_CHANNEL_PARAMS;
-  const locationResolution = options.locationResolution ?? 'rfc3986';
-  const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
-  const bodyTimeout = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  const channelParams = options.channelParams ?? DETECTOR_DEFAULTS.channelParams;
+  const locationResolution = options.locationResolution ?? DETECTOR_DEFAULTS.locationResolution;
+  const headersTimeout = options.headersTimeoutMs ?? DETECTOR_DEFAULTS.headersTimeoutMs;
+  const bodyTimeout = options.bodyTimeoutMs ?? DETECTOR_DEFAULTS.bodyTimeoutMs;
   const ownDispatcher = options.dispatcher
     ? undefined
     : new Agent({
-        connections: options.connections ?? DEFAULT_CONNECTIONS,
+        connections: options.connections ?? DETECTOR_DEFAULTS.connections,
         headersTimeout,
         bodyTimeout,
         ...(options.ca ? { connect: { ca: options.ca } } : {}),
@@ -370,7 +352,7 @@ function normaliseBaseUrl(value: string): string {
 }
 
 function normaliseHeaders(headers: Record<string, string>): Record<string, string> {
-  // The same rules loadConfig reports at start-up; values are never echoed (likely credentials).
+  // The same rules loadWorkerConfig reports at start-up; values are never echoed (likely credentials).
   const problems = extraHeaderProblems(headers);
   if (problems.length > 0) throw new TypeError(`invalid extra headers: ${problems.join('; ')}`);
   const out: Record<string, string> = {};

@@ -1,6 +1,7 @@
 /**
  * The platform answered, but not with the status the operation expects.
  */
+import { DetectorError, DetectorErrorCode } from './detector-error.ts';
 import { MESSAGE_MAX_CHARS, oneLine } from './wire.ts';
 
 /** Which client call produced an error; the same status means different things per call (404). */
@@ -30,10 +31,10 @@ export interface DetectorHttpErrorInit {
  *   if (err instanceof DetectorHttpError && err.status === 404) resubmit();
  * }
  */
-export class DetectorHttpError extends Error {
+export class DetectorHttpError extends DetectorError {
   override readonly name = 'DetectorHttpError';
   /** Stable across releases; match on this or on the class, never on the message. */
-  readonly code = 'DETECTOR_HTTP_ERROR';
+  readonly code = DetectorErrorCode.Http;
   readonly operation: DetectorOperation;
   readonly status: number;
   readonly method: string;
@@ -79,7 +80,7 @@ export class DetectorHttpError extends Error {
 export function isDetectorHttpError(err: unknown): err is DetectorHttpError {
   return (
     err instanceof DetectorHttpError ||
-    (err instanceof Error && (err as { code?: unknown }).code === 'DETECTOR_HTTP_ERROR')
+    (err instanceof Error && (err as { code?: unknown }).code === DetectorErrorCode.Http)
   );
 }
 

@@ -1,6 +1,7 @@
 /**
  * The platform pointed the client at an origin it may not talk to.
  */
+import { DetectorError, DetectorErrorCode } from './detector-error.ts';
 import type { DetectorOperation } from './detector-http-error.ts';
 import { oneLine } from './wire.ts';
 
@@ -25,10 +26,10 @@ export interface DetectorOriginErrorInit {
  * @example
  * catch (err) { if (isDetectorOriginError(err)) log.error(err.message, { offered: err.offeredOrigin }) }
  */
-export class DetectorOriginError extends Error {
+export class DetectorOriginError extends DetectorError {
   override readonly name = 'DetectorOriginError';
   /** Stable across releases; match on this or on the class, never on the message. */
-  readonly code = 'DETECTOR_ORIGIN_REFUSED';
+  readonly code = DetectorErrorCode.OriginRefused;
   readonly operation: DetectorOperation;
   readonly source: RefusedUrlSource;
   readonly offeredOrigin: string;
@@ -60,6 +61,6 @@ export class DetectorOriginError extends Error {
 export function isDetectorOriginError(err: unknown): err is DetectorOriginError {
   return (
     err instanceof DetectorOriginError ||
-    (err instanceof Error && (err as { code?: unknown }).code === 'DETECTOR_ORIGIN_REFUSED')
+    (err instanceof Error && (err as { code?: unknown }).code === DetectorErrorCode.OriginRefused)
   );
 }

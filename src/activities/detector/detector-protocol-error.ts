@@ -1,6 +1,7 @@
 /**
  * The platform answered with the expected status but a body we cannot use.
  */
+import { DetectorError, DetectorErrorCode } from './detector-error.ts';
 import type { DetectorOperation } from './detector-http-error.ts';
 import { oneLine, SNIPPET_MAX_CHARS } from './wire.ts';
 
@@ -24,10 +25,10 @@ export interface DetectorProtocolErrorInit {
  * @example
  * catch (err) { if (err instanceof DetectorProtocolError) log.warn(err.reason, { body: err.bodySnippet }) }
  */
-export class DetectorProtocolError extends Error {
+export class DetectorProtocolError extends DetectorError {
   override readonly name = 'DetectorProtocolError';
   /** Stable across releases; match on this or on the class, never on the message. */
-  readonly code = 'DETECTOR_PROTOCOL_ERROR';
+  readonly code = DetectorErrorCode.Protocol;
   readonly operation: DetectorOperation;
   readonly status: number;
   readonly method: string;
@@ -64,6 +65,6 @@ export class DetectorProtocolError extends Error {
 export function isDetectorProtocolError(err: unknown): err is DetectorProtocolError {
   return (
     err instanceof DetectorProtocolError ||
-    (err instanceof Error && (err as { code?: unknown }).code === 'DETECTOR_PROTOCOL_ERROR')
+    (err instanceof Error && (err as { code?: unknown }).code === DetectorErrorCode.Protocol)
   );
 }

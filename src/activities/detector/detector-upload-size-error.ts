@@ -1,6 +1,7 @@
 /**
  * An upload delivered a different number of bytes than its declared `size`.
  */
+import { DetectorError, DetectorErrorCode } from './detector-error.ts';
 
 /**
  * Thrown from inside the multipart body when a file's stream yields more or fewer bytes than the
@@ -11,10 +12,10 @@
  * @example
  * catch (err) { if (err instanceof DetectorUploadSizeError) log.warn(`${err.field}: ${err.actual}/${err.expected}`) }
  */
-export class DetectorUploadSizeError extends Error {
+export class DetectorUploadSizeError extends DetectorError {
   override readonly name = 'DetectorUploadSizeError';
   /** Stable across releases; match on this or on the class, never on the message. */
-  readonly code = 'DETECTOR_UPLOAD_SIZE_MISMATCH';
+  readonly code = DetectorErrorCode.UploadSizeMismatch;
   /** The form field, e.g. `file_reference`. */
   readonly field: string;
   readonly expected: number;
@@ -37,6 +38,6 @@ export class DetectorUploadSizeError extends Error {
 export function isDetectorUploadSizeError(err: unknown): err is DetectorUploadSizeError {
   return (
     err instanceof DetectorUploadSizeError ||
-    (err instanceof Error && (err as { code?: unknown }).code === 'DETECTOR_UPLOAD_SIZE_MISMATCH')
+    (err instanceof Error && (err as { code?: unknown }).code === DetectorErrorCode.UploadSizeMismatch)
   );
 }

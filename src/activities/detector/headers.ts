@@ -1,6 +1,6 @@
 /**
  * The rules for configured extra headers (a bearer token for a reverse proxy, a tenant id), in one
- * place: the client enforces them and `loadConfig` reports them by variable name at start-up.
+ * place: the client enforces them and `loadWorkerConfig` reports them by variable name at start-up.
  */
 
 /**

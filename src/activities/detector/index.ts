@@ -8,15 +8,13 @@
 export {
   createDetectorClient,
   resolveLocation,
-  DEFAULT_BODY_TIMEOUT_MS,
-  DEFAULT_CHANNEL_PARAMS,
-  DEFAULT_CONNECTIONS,
-  DEFAULT_HEADERS_TIMEOUT_MS,
   LOCATION_RESOLUTIONS,
   SUBMIT_PATH,
   SYSTEM_INFO_PATH,
 } from './client.ts';
 export type { DetectorClientExtraOptions, LocationResolution } from './client.ts';
+export { DETECTOR_DEFAULTS } from './defaults.ts';
+export { DetectorError, DetectorErrorCode, isDetectorError } from './detector-error.ts';
 export { DetectorHttpError, isDetectorHttpError } from './detector-http-error.ts';
 export type { DetectorHttpErrorInit, DetectorOperation } from './detector-http-error.ts';
 export { DetectorOriginError, isDetectorOriginError } from './detector-origin-error.ts';

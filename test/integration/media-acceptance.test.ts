@@ -6,14 +6,15 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { inspectMediaObject } from '../../src/activities/inspect-media.ts';
+import { inspectMedia } from '../../src/activities/inspect-media.ts';
 import { probeMedia } from '../../dev/emulator/media-probe.ts';
 import { RDD_ENDPOINT, startEmulator, type RunningEmulator } from '../../dev/emulator/index.ts';
-import type { MediaRef } from '../../src/shared/media.ts';
+import type { InspectedMedia, MediaRef } from '../../src/shared/media.ts';
 import { realWorldRecordings, type RealWorldRecording } from '../helpers/real-world-audio.ts';
 import { s3Client, testServices } from '../helpers/services.ts';
 
@@ -48,7 +49,11 @@ async function inspection(recording: RealWorldRecording): Promise<Verdict> {
     new PutObjectCommand({ Bucket: bucket, Key: media.key, Body: await readFile(recording.file) }),
   );
   try {
-    await inspectMediaObject(s3, limits, { media, role: 'questioned' });
+    await new MockActivityEnvironment().run<
+      Parameters<typeof inspectMedia>,
+      InspectedMedia,
+      typeof inspectMedia
+    >(inspectMedia, { s3, limits }, { media, role: 'questioned' });
     return { accepted: true };
   } catch (err) {
     if (err instanceof ApplicationFailure && err.nonRetryable)

@@ -1,16 +1,18 @@
 /**
- * inspectMediaObject against real recordings in a real S3 (versitygw), stored with a WRONG or
+ * The inspectMedia activity against real recordings in a real S3 (versitygw), stored with a WRONG or
  * generic Content-Type and often a wrong extension: the container, codec and duration must come
  * from the bytes, and every refusal must say what is wrong and what would work.
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { inspectMediaObject, type MediaLimits } from '../../src/activities/inspect-media.ts';
+import { inspectMedia, type MediaLimits } from '../../src/activities/inspect-media.ts';
+import type { InspectMediaInput } from '../../src/shared/activity-types.ts';
 import { sniffContentType } from '../../src/activities/media-sniff.ts';
 import { fileExists, runTool, writeAtomically } from '../../dev/demo/speech-synthesis.ts';
 import { FailureType } from '../../src/shared/failure-types.ts';
@@ -24,6 +26,11 @@ const prefix = `inspect-media-${randomUUID().slice(0, 8)}`;
 let s3: S3Client;
 let bucket: string;
 let recordings: RealWorldRecording[];
+
+/** Runs the activity as a worker would (in an activity context), over the given S3 client. */
+function inspect(client: S3Client, input: InspectMediaInput): Promise<InspectedMedia> {
+  return new MockActivityEnvironment().run(inspectMedia, { s3: client, limits }, input);
+}
 
 /** Where each duration must come from; every other accepted recording says it in its header. */
 const DURATION_SOURCES: Record<string, string> = {
@@ -116,7 +123,7 @@ beforeAll(async () => {
   recordings = await realWorldRecordings();
 }, 120_000);
 
-describe('inspectMediaObject decides from the bytes', () => {
+describe('inspectMedia decides from the bytes', () => {
   it('covers every kind of recording the issue lists', () => {
     const names = recordings.map((r) => r.name);
     for (const name of [
@@ -153,7 +160,7 @@ describe('inspectMediaObject decides from the bytes', () => {
       for (const recording of recordings.filter((r) => r.accepted)) {
         const expected = recording.expected!;
         const media = await put(path.basename(recording.file), await readFile(recording.file), contentType);
-        const info: InspectedMedia = await inspectMediaObject(s3, limits, {
+        const info: InspectedMedia = await inspect(s3, {
           media: { ...media, ...(recording.channel !== undefined && { channel: recording.channel }) },
           role: 'questioned',
         });
@@ -189,7 +196,7 @@ describe('inspectMediaObject decides from the bytes', () => {
       expect(refusal, `a refusal pattern for ${recording.name}`).toBeDefined();
       // The extension-derived type would say "audio" for all of these; store them as the uploader did.
       const media = await put(path.basename(recording.file), await readFile(recording.file), 'audio/ogg');
-      const err = await failure(inspectMediaObject(s3, limits, { media, role: 'questioned' }));
+      const err = await failure(inspect(s3, { media, role: 'questioned' }));
       expect([recording.name, err.type, err.nonRetryable]).toEqual([
         recording.name,
         FailureType.MediaNotAudio,
@@ -204,7 +211,7 @@ describe('inspectMediaObject decides from the bytes', () => {
   it('asks for a channel of a stereo recording', async () => {
     const stereo = recordings.find((r) => r.name === 'wav-stereo')!;
     const media = await put('stereo.mp3', await readFile(stereo.file), 'audio/mpeg');
-    const err = await failure(inspectMediaObject(s3, limits, { media, role: 'reference' }));
+    const err = await failure(inspect(s3, { media, role: 'reference' }));
     expect(err.type).toBe(FailureType.MediaChannelRequired);
     expect(err.message).toContain(`reference s3://${bucket}/${media.key} has 2 channels`);
   });
@@ -214,7 +221,7 @@ describe('inspectMediaObject decides from the bytes', () => {
     const gsm = Buffer.from(base);
     gsm.writeUInt16LE(0x0031, 20); // the fmt chunk's format tag: GSM 6.10
     const media = await put('gsm.wav', gsm, 'audio/wav');
-    const err = await failure(inspectMediaObject(s3, limits, { media, role: 'reference' }));
+    const err = await failure(inspect(s3, { media, role: 'reference' }));
     expect(err.type).toBe(FailureType.MediaNotAudio);
     expect(err.message).toContain('is WAVE/GSM 6.10 audio, a WAV codec the platform does not take');
     expect(err.message).toContain('PCM (8–32 bit), float, A-law, µ-law or ADPCM');
@@ -229,18 +236,18 @@ describe('inspectMediaObject decides from the bytes', () => {
       );
     }
     const media = await put('speech.mp3', await readFile(mp2), 'audio/mpeg');
-    const err = await failure(inspectMediaObject(s3, limits, { media, role: 'reference' }));
+    const err = await failure(inspect(s3, { media, role: 'reference' }));
     expect(err.type).toBe(FailureType.MediaNotAudio);
     expect(err.message).toMatch(/is MPEG 2 Layer 2 audio \(MP2\), not MP3; .*libmp3lame/);
   });
 });
 
-describe('inspectMediaObject stays bounded on long files', () => {
+describe('inspectMedia stays bounded on long files', () => {
   it('reads one 256 KiB block of a 20-minute WAV', async () => {
     const { file, seconds } = await longRecording('long.wav', 450);
     const media = await put('long.mp3', await readFile(file), 'application/octet-stream');
     const probe = counting(s3);
-    const info = await inspectMediaObject(probe.s3, limits, { media, role: 'reference' });
+    const info = await inspect(probe.s3, { media, role: 'reference' });
     expect(info.durationSeconds).toBeCloseTo(seconds, 3);
     expect(info.durationSource).toBe('header');
     expect([probe.gets(), probe.bytes()]).toEqual([1, 256 * 1024]);
@@ -249,7 +256,7 @@ describe('inspectMediaObject stays bounded on long files', () => {
   it('scans the frames of a 2-minute VBR MP3 without Xing, and estimates a 20-minute one within a budget', async () => {
     const lameNoXing = (wav: string, out: string) => runTool('lame', ['--quiet', '-V', '4', '-t', wav, out]);
     const short = await longRecording('vbr-45.mp3', 45, lameNoXing);
-    const shortInfo = await inspectMediaObject(s3, limits, {
+    const shortInfo = await inspect(s3, {
       media: await put('short.wav', await readFile(short.file), 'audio/wav'),
       role: 'reference',
     });
@@ -259,7 +266,7 @@ describe('inspectMediaObject stays bounded on long files', () => {
     const long = await longRecording('vbr-450.mp3', 450, lameNoXing);
     const media = await put('long.wav', await readFile(long.file), 'binary/octet-stream');
     const probe = counting(s3);
-    const info = await inspectMediaObject(probe.s3, limits, { media, role: 'reference' });
+    const info = await inspect(probe.s3, { media, role: 'reference' });
     expect(info.durationSource).toBe('bitrate-estimate');
     expect(Math.abs(info.durationSeconds - long.seconds) / long.seconds).toBeLessThan(0.03);
     // The frame scan stops at its 4 MiB budget: 16 or 17 blocks of 256 KiB, never the whole file.

@@ -13,7 +13,8 @@ import { rejection } from '../helpers/rejection.ts';
 import { createActivities, type Activities } from '../../src/activities/index.ts';
 import { createDetectorClient } from '../../src/activities/detector/index.ts';
 import { startEmulator } from '../../dev/emulator/index.ts';
-import type { DetectionResult, SubmittedJob } from '../../src/shared/detection.ts';
+import type { SubmittedJob } from '../../src/shared/activity-types.ts';
+import type { DetectionResult } from '../../src/shared/detection.ts';
 import { FailureType } from '../../src/shared/failure-types.ts';
 import type { InspectedMedia, MediaRef } from '../../src/shared/media.ts';
 import { nonAudioFile, speechWav, stereoWav, toMp3 } from '../helpers/audio.ts';
@@ -258,8 +259,13 @@ describe('recordDetectionResult', () => {
     expect(await run(activities.recordDetectionResult, { result: result(0.5), location: { key } })).toEqual(
       first,
     );
+    // Another run of the same request (same id, media versions, threshold): the recorded answer stands.
+    expect(await run(activities.recordDetectionResult, { result: result(-1), location: { key } })).toEqual(
+      first,
+    );
+    const otherMedia = { ...result(0.5), questioned: { ...result(0.5).questioned, etag: '"3"' } };
     const conflict = await failure(
-      run(activities.recordDetectionResult, { result: result(-1), location: { key } }),
+      run(activities.recordDetectionResult, { result: otherMedia, location: { key } }),
     );
     expect(conflict.type).toBe(FailureType.ResultConflict);
     expect(conflict.nonRetryable).toBe(true);

@@ -1,0 +1,321 @@
+/**
+ * Start and read detections: the one way the CLI, the demo, the tests, the benchmarks and other
+ * services talk to `detectWorkflow`.
+ *
+ * Starts are idempotent. A detection's workflow id is the caller's business key (`id`) or a key
+ * derived from the request; starting the same id again returns the running or completed detection
+ * instead of starting a second one. A detection that ended without a result (failed, cancelled,
+ * terminated, timed out) is started afresh, so a request that failed for a reason since fixed (a
+ * missing file uploaded, the platform back) can simply be sent again.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
+import {
+  ApplicationFailure,
+  CancelledFailure,
+  TemporalFailure,
+  TerminatedFailure,
+  TimeoutFailure,
+} from '@temporalio/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DetectInput, DetectionResult, DetectionStatus } from '../shared/detection.ts';
+import {
+  DEFAULT_TASK_QUEUE,
+  DETECT_WORKFLOW_TYPE,
+  statusQuery,
+  type DetectWorkflow,
+} from '../shared/workflows.ts';
+import { isTemporalUnreachable } from './connection.ts';
+import { DetectionIdConflictError } from './detection-id-conflict-error.ts';
+import { TemporalUnreachableError } from './temporal-unreachable-error.ts';
+
+/** Memo keys a detection is started with. */
+const Memo = {
+  /** sha256 of the canonical JSON of the input: tells the same request from another one. */
+  RequestHash: 'rddRequestHash',
+  /** A token unique to one start call: tells "I started it" from "it was already there". */
+  StartToken: 'rddStartToken',
+} as const;
+
+/** Options of `startDetection`. */
+export interface StartDetectionOptions {
+  /**
+   * The business key, used as the workflow id. Default: `detectionId(input)`, a key derived from
+   * the request, so the same request maps to the same detection.
+   */
+  id?: string;
+  /** Default `DEFAULT_TASK_QUEUE` (`rdd-detection`); must be the queue the worker polls. */
+  taskQueue?: string;
+}
+
+/** A detection that `startDetection` started or found. */
+export interface StartedDetection {
+  workflowId: string;
+  /** True when the detection was already running or completed: nothing new was started. */
+  existing: boolean;
+}
+
+/** The failure of a detection that ended without a result. */
+export interface DetectionFailure {
+  /**
+   * A `FailureType` (`MediaNotFound`, `ResultNotRecorded`, …) for the workflow's own failures;
+   * `Cancelled`, `Terminated` or `TimedOut` when someone or something ended the run.
+   */
+  type: string;
+  message: string;
+  /**
+   * The failure's details, when it has any: for `ResultNotRecorded`, `details[0]` is the whole
+   * `DetectionResult`, score included.
+   */
+  details?: unknown[];
+}
+
+/** Where one detection stands, as `getDetection` and `waitForDetection` see it. */
+export type DetectionView =
+  | { workflowId: string; state: 'running'; status: DetectionStatus }
+  | { workflowId: string; state: 'completed'; result: DetectionResult }
+  | { workflowId: string; state: 'failed'; failure: DetectionFailure }
+  | { workflowId: string; state: 'not-found' };
+
+/**
+ * JSON with object keys sorted at every level, so equal values give equal text whatever the key
+ * order. `undefined` members are left out, as `JSON.stringify` does. Pure.
+ * @example canonicalJson({ b: 1, a: { d: 2, c: 3 } }) // '{"a":{"c":3,"d":2},"b":1}'
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, member: unknown) =>
+    member !== null && typeof member === 'object' && !Array.isArray(member)
+      ? Object.fromEntries(Object.entries(member).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : member,
+  );
+}
+
+/** sha256 (hex) of the canonical JSON of a detection request. */
+function requestHash(input: DetectInput): string {
+  return createHash('sha256').update(canonicalJson(input)).digest('hex');
+}
+
+/**
+ * The workflow id derived from a request: `detect-` and the first 32 hex digits of the sha256 of
+ * its canonical JSON. The same request (same media, channels, config, threshold, result location,
+ * policies) always gives the same id. Pure.
+ * @example detectionId({ reference: { bucket: 'm', key: 'r.wav' }, questioned: { bucket: 'm', key: 'q.wav' } })
+ *   // 'detect-3f1c…' (39 characters)
+ */
+export function detectionId(input: DetectInput): string {
+  return `detect-${requestHash(input).slice(0, 32)}`;
+}
+
+/**
+ * Starts a detection, or finds the one already started for this id. Idempotent: the workflow id
+ * is `options.id` or `detectionId(input)`; a running or completed detection with that id is
+ * returned (`existing: true`) and nothing new starts, so the same request sent twice yields one
+ * workflow and one result. A detection with that id that ended without a result is started again.
+ * Does not wait for the detection: see `waitForDetection`.
+ * @throws DetectionIdConflictError when `options.id` names a running or completed detection of a
+ *   different request (nothing is started).
+ * @throws TemporalUnreachableError when Temporal does not answer; the start may or may not have
+ *   reached it, and calling again with the same id is safe.
+ * @example const { workflowId, existing } = await startDetection(client, { reference, questioned })
+ */
+export async function startDetection(
+  client: Client,
+  input: DetectInput,
+  options: StartDetectionOptions = {},
+): Promise<StartedDetection> {
+  const hash = requestHash(input);
+  const workflowId = options.id ?? `detect-${hash.slice(0, 32)}`;
+  const token = randomUUID();
+  return await reachable(client, async () => {
+    let runId: string | undefined;
+    try {
+      const handle = await client.workflow.start<DetectWorkflow>(DETECT_WORKFLOW_TYPE, {
+        taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+        workflowId,
+        args: [input],
+        // A running one is returned, not duplicated…
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        // …a completed one is kept (WorkflowExecutionAlreadyStartedError), a failed one re-run.
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        memo: { [Memo.RequestHash]: hash, [Memo.StartToken]: token },
+      });
+      runId = handle.firstExecutionRunId;
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    // The start response does not say whether it started a run or joined one: the memo does.
+    const { memo } = await client.workflow.getHandle(workflowId, runId).describe();
+    if (memo?.[Memo.StartToken] === token) return { workflowId, existing: false };
+    const theirs = memo?.[Memo.RequestHash];
+    // A detection started without a request hash (by hand, or before hashes) cannot be checked.
+    if (typeof theirs === 'string' && theirs !== hash) throw new DetectionIdConflictError(workflowId);
+    return { workflowId, existing: true };
+  });
+}
+
+/**
+ * Where a detection stands, read once: its live status (the `status` query) while running, its
+ * result once completed, its failure once it ended without one, or `not-found`. Idempotent, no
+ * side effects. Reads the latest run of `workflowId`.
+ * @throws TemporalUnreachableError when Temporal does not answer.
+ * @example const view = await getDetection(client, 'detect-1'); if (view.state === 'running') view.status.phase
+ */
+export async function getDetection(client: Client, workflowId: string): Promise<DetectionView> {
+  return await reachable(client, async () => {
+    const handle = client.workflow.getHandle<DetectWorkflow>(workflowId);
+    let description;
+    try {
+      description = await handle.describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return { workflowId, state: 'not-found' };
+      throw err;
+    }
+    if (description.status.name === 'RUNNING') {
+      return { workflowId, state: 'running', status: await handle.query(statusQuery) };
+    }
+    return await outcome(client, workflowId);
+  });
+}
+
+/** Options of `waitForDetection`. */
+export interface WaitForDetectionOptions {
+  /**
+   * Stop waiting after this long (ms) and return where the detection stands (a `running` view,
+   * unless it ended at that moment). Default: wait as long as the detection runs.
+   */
+  timeoutMs?: number;
+  /**
+   * Without `timeoutMs`: give up after Temporal has been unreachable this long in a row (ms).
+   * Default 600 000 (10 minutes).
+   */
+  outageBudgetMs?: number;
+  /** Called once per retry while Temporal is unreachable, with the error and the wait before the retry (ms). */
+  onOutage?: (err: unknown, retryInMs: number) => void;
+  /** First retry delay during an outage (ms), doubling up to `maxDelayMs`. Defaults 1000 and 15 000. */
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+/**
+ * Waits for a detection to end and returns its `completed` or `failed` view (`not-found` when there
+ * is no such detection). A transport error (server stopped, restarting, network) is not an
+ * outcome: the wait reconnects with back-off and goes on, until `timeoutMs`, or without one until
+ * the outage has lasted `outageBudgetMs`. Reading is idempotent, so a retry cannot change what is
+ * returned.
+ * @throws TemporalUnreachableError when Temporal stayed unreachable (to the timeout, or for the
+ *   whole outage budget). The detection itself may still be running.
+ * @example const view = await waitForDetection(client, workflowId, { timeoutMs: 60_000 })
+ */
+export async function waitForDetection(
+  client: Client,
+  workflowId: string,
+  options: WaitForDetectionOptions = {},
+): Promise<DetectionView> {
+  const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+  const outageBudgetMs = options.outageBudgetMs ?? 10 * 60_000;
+  const initialDelayMs = options.initialDelayMs ?? 1_000;
+  const maxDelayMs = options.maxDelayMs ?? 15_000;
+  let delayMs = initialDelayMs;
+  let outageStarted: number | undefined;
+  let lastError: unknown;
+  const unreachable = () =>
+    new TemporalUnreachableError(
+      clientAddress(client),
+      lastError,
+      Date.now() - (outageStarted ?? Date.now()),
+    );
+  for (;;) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) {
+      if (outageStarted !== undefined) throw unreachable();
+      return await getDetection(client, workflowId);
+    }
+    const controller = new AbortController();
+    const timer = Number.isFinite(remaining) ? setTimeout(() => controller.abort(), remaining) : undefined;
+    try {
+      if (outageStarted !== undefined) {
+        // A cheap call first: once it answers, the outage is over (the result call long-polls).
+        await client.withAbortSignal(controller.signal, () =>
+          client.workflow.getHandle(workflowId).describe(),
+        );
+        outageStarted = undefined;
+        delayMs = initialDelayMs;
+      }
+      const result = await client.withAbortSignal(controller.signal, () =>
+        client.workflow.result<DetectWorkflow>(workflowId),
+      );
+      return { workflowId, state: 'completed', result };
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) return { workflowId, state: 'failed', failure: failureOf(err) };
+      if (err instanceof WorkflowNotFoundError) return { workflowId, state: 'not-found' };
+      if (controller.signal.aborted) continue; // the deadline: decided at the top of the loop
+      if (!isTemporalUnreachable(err)) throw err;
+      lastError = err;
+      outageStarted ??= Date.now();
+      const budgetLeft = Number.isFinite(deadline) ? Infinity : outageStarted + outageBudgetMs - Date.now();
+      if (budgetLeft <= 0) throw unreachable();
+      const wait = Math.max(0, Math.min(delayMs, budgetLeft, deadline - Date.now()));
+      options.onOutage?.(err, wait);
+      if (wait > 0) await sleep(wait);
+      delayMs = Math.min(delayMs * 2, maxDelayMs);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** The outcome of a closed detection: its result or its failure. */
+async function outcome(client: Client, workflowId: string): Promise<DetectionView> {
+  try {
+    const result = await client.workflow.result<DetectWorkflow>(workflowId);
+    return { workflowId, state: 'completed', result };
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) return { workflowId, state: 'failed', failure: failureOf(err) };
+    throw err;
+  }
+}
+
+/**
+ * The failure to show for a failed run: the workflow's own ApplicationFailure (which names the bad
+ * input; the workflow lifts permanent activity failures to it), or how the run was ended.
+ */
+function failureOf(err: WorkflowFailedError): DetectionFailure {
+  const cause = err.cause;
+  if (cause instanceof CancelledFailure) return { type: 'Cancelled', message: cause.message };
+  if (cause instanceof TerminatedFailure) return { type: 'Terminated', message: cause.message };
+  if (cause instanceof TimeoutFailure) return { type: 'TimedOut', message: cause.message };
+  let current: unknown = cause;
+  while (current instanceof TemporalFailure && !(current instanceof ApplicationFailure) && current.cause) {
+    current = current.cause;
+  }
+  if (current instanceof ApplicationFailure) {
+    return {
+      type: current.type ?? 'Error',
+      message: current.message,
+      ...(current.details?.length ? { details: [...current.details] } : {}),
+    };
+  }
+  return { type: 'Error', message: current instanceof Error ? current.message : err.message };
+}
+
+/** Runs `fn`, turning a transport error into TemporalUnreachableError. */
+async function reachable<T>(client: Client, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isTemporalUnreachable(err)) throw new TemporalUnreachableError(clientAddress(client), err);
+    throw err;
+  }
+}
+
+/** `host:port` of the client's connection, for messages. */
+function clientAddress(client: Client): string {
+  const { connection } = client;
+  const address = 'options' in connection ? (connection.options as { address?: unknown }).address : undefined;
+  return typeof address === 'string' ? address : 'the configured address';
+}

@@ -1,0 +1,55 @@
+/**
+ * The rdd-orchestrator client: start and read referential deepfake detections from any
+ * TypeScript service. Import it as the package (`import { startDetection } from 'rdd-orchestrator'`).
+ *
+ * @example
+ * import { connectClient, startDetection, waitForDetection } from 'rdd-orchestrator';
+ * const client = await connectClient(process.env);
+ * const { workflowId } = await startDetection(client, {
+ *   reference: { bucket: 'media', key: 'calls/ref.wav' },
+ *   questioned: { bucket: 'media', key: 'calls/q.wav' },
+ * });
+ * const view = await waitForDetection(client, workflowId);
+ * if (view.state === 'completed') console.log(view.result.verdict, view.result.score);
+ * await client.connection.close();
+ */
+export {
+  canonicalJson,
+  detectionId,
+  getDetection,
+  startDetection,
+  waitForDetection,
+  type DetectionFailure,
+  type DetectionView,
+  type StartDetectionOptions,
+  type StartedDetection,
+  type WaitForDetectionOptions,
+} from './detections.ts';
+export {
+  clientOptions,
+  connectClient,
+  dataConverter,
+  isTemporalUnreachable,
+  temporalAddress,
+  workerOptions,
+} from './connection.ts';
+export { DetectionIdConflictError } from './detection-id-conflict-error.ts';
+export { TemporalUnreachableError } from './temporal-unreachable-error.ts';
+export {
+  DEFAULT_TASK_QUEUE,
+  DETECT_WORKFLOW_TYPE,
+  statusQuery,
+  type DetectWorkflow,
+} from '../shared/workflows.ts';
+export {
+  Verdict,
+  type DetectInput,
+  type DetectionResult,
+  type DetectionStatus,
+  type PollingPolicy,
+  type RecordedMedia,
+  type ResubmitPolicy,
+  type ResultLocation,
+} from '../shared/detection.ts';
+export { FailureType } from '../shared/failure-types.ts';
+export type { MediaRef } from '../shared/media.ts';
