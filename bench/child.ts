@@ -10,6 +10,7 @@ const measures: Record<SectionName, () => Promise<(input: never) => Promise<unkn
   submit: async () => (await import('./submit.ts')).measureSubmit,
   probe: async () => (await import('./probe.ts')).measureProbe,
   workflow: async () => (await import('./workflow.ts')).measureWorkflow,
+  batch: async () => (await import('./batch.ts')).measureBatch,
 };
 
 const [name, inputJson] = process.argv.slice(2) as [SectionName, string | undefined];

@@ -22,13 +22,18 @@ import { fixed, formatTable, signed } from './table.ts';
 import type { TransferStats } from './transfer.ts';
 import type { UploadResult } from './upload.ts';
 import type { WorkflowResult } from './workflow.ts';
+import type { BatchBenchResult } from './batch.ts';
 
-const ALL: readonly SectionName[] = ['upload', 'submit', 'probe', 'workflow'];
+const ALL: readonly SectionName[] = ['upload', 'submit', 'probe', 'workflow', 'batch'];
 const KIB = 1024;
 const MIB = 1024 * 1024;
 
 /** What each section is given; `--quick` shrinks every size for a fast smoke run. */
-function plan(quick: boolean, sinkUrl: string): { [N in SectionName]: Sections[N]['input'] } {
+function plan(
+  quick: boolean,
+  sinkUrl: string,
+  batchLines?: number,
+): { [N in SectionName]: Sections[N]['input'] } {
   return {
     upload: {
       sinkUrl,
@@ -46,6 +51,16 @@ function plan(quick: boolean, sinkUrl: string): { [N in SectionName]: Sections[N
       repeats: 5,
     },
     workflow: { detections: quick ? 10 : 50, sequential: quick ? 2 : 5, capacity: 8, processingMs: 200 },
+    // Few distinct objects (8 × 25 = 200 distinct pairs), the rest of the lines repeat them.
+    batch: {
+      lines: batchLines ?? (quick ? 5_000 : 100_000),
+      references: 8,
+      questioned: 25,
+      capacity: 32,
+      processingMs: 10,
+      concurrency: 64,
+      continueAsNewEvery: 500,
+    },
   };
 }
 
@@ -55,6 +70,7 @@ const TIMEOUT_MS: Record<SectionName, number> = {
   submit: 90_000,
   probe: 120_000,
   workflow: 150_000,
+  batch: 4 * 60 * 60_000,
 };
 
 function progress(line: string): void {
@@ -63,7 +79,11 @@ function progress(line: string): void {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } },
+    options: {
+      only: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      'batch-lines': { type: 'string' },
+    },
   });
   const wanted = values.only ? values.only.split(',').map((s) => s.trim()) : [...ALL];
   const unknown = wanted.filter((name) => !ALL.includes(name as SectionName));
@@ -115,7 +135,8 @@ async function main(): Promise<number> {
         `stack up in ${seconds(starting)} s: temporal ${stack.env.TEMPORAL_ADDRESS}, s3 ${stack.env.S3_ENDPOINT}`,
       );
     }
-    const inputs = plan(values.quick, sink.url);
+    const batchLines = values['batch-lines'] === undefined ? undefined : Number(values['batch-lines']);
+    const inputs = plan(values.quick, sink.url, batchLines);
 
     for (const name of sections) {
       const starting = performance.now();
@@ -155,6 +176,8 @@ async function runOne(
       return printProbe(await runSection('probe', inputs.probe, options));
     case 'workflow':
       return printWorkflow(await runSection('workflow', inputs.workflow, options));
+    case 'batch':
+      return printBatch(await runSection('batch', inputs.batch, options));
   }
 }
 
@@ -164,6 +187,7 @@ function title(name: SectionName): string {
     submit: '2. S3 → platform: submitDetectionJob under MockActivityEnvironment, versitygw → hashing sink',
     probe: '3. Media probe: inspectMedia on objects in versitygw',
     workflow: '4. Workflow throughput: Temporal dev server + versitygw + emulator + in-process worker',
+    batch: '5. Batch: one large manifest, continue-as-new runs and worker RSS over time',
   }[name];
 }
 
@@ -329,3 +353,39 @@ function seconds(since: number): string {
 }
 
 process.exitCode = await main();
+
+function printBatch(result: BatchBenchResult): string {
+  const runs = result.runs;
+  console.log(
+    `\n${formatTable(
+      `${title('batch')}: ${result.lines} lines, ${result.distinctPairs} distinct pairs — per workflow run`,
+      ['run', 'events', 'history KiB'],
+      runs.map((r) => [String(r.run), String(r.events), fixed(r.historyKib)]),
+    )}`,
+  );
+  // RSS: about ten samples spread over the batch.
+  const step = Math.max(1, Math.floor(result.rss.length / 10));
+  const samples = result.rss.filter((_, i) => i % step === 0 || i === result.rss.length - 1);
+  console.log(
+    `\n${formatTable(
+      'worker process RSS over the batch (worker + emulator + client)',
+      ['s', 'rows done', 'RSS MiB', 'heap MiB'],
+      samples.map((s) => [fixed(s.seconds, 0), String(s.done), fixed(s.rssMib), fixed(s.heapMib)]),
+    )}`,
+  );
+  const events = runs.map((r) => r.events);
+  const half = Math.floor(result.rss.length / 2);
+  const peak = (xs: typeof result.rss) => Math.max(...xs.map((s) => s.rssMib));
+  const c = result.summary.counts;
+  console.log(
+    `\n${c.total} rows: ${c.scored} scored, ${c.duplicates} duplicates, ${c.failed} failed; ` +
+      `${result.summary.runs} runs; reports ${result.summary.location}; ` +
+      `manifest lines without exactly one row: ${result.linesNotOnce}`,
+  );
+  for (const [failure, n] of Object.entries(result.failures)) console.log(`  ${n} × ${failure}`);
+  return (
+    `batch ${result.lines} lines in ${fixed(result.wallSeconds, 0)} s (${fixed(result.linesPerSecond, 0)}/s), ` +
+    `${runs.length} runs, events per run ${Math.min(...events)}–${Math.max(...events)}, ` +
+    `RSS peak first half ${fixed(peak(result.rss.slice(0, half + 1)))} MiB, second half ${fixed(peak(result.rss.slice(half)))} MiB`
+  );
+}

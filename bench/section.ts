@@ -10,6 +10,7 @@ import type { ProbeInput, ProbeResult } from './probe.ts';
 import type { SubmitInput, SubmitResult } from './submit.ts';
 import type { UploadInput, UploadResult } from './upload.ts';
 import type { WorkflowInput, WorkflowResult } from './workflow.ts';
+import type { BatchBenchInput, BatchBenchResult } from './batch.ts';
 
 /** The sections, their inputs and results. */
 export interface Sections {
@@ -17,6 +18,7 @@ export interface Sections {
   submit: { input: SubmitInput; result: SubmitResult };
   probe: { input: ProbeInput; result: ProbeResult };
   workflow: { input: WorkflowInput; result: WorkflowResult };
+  batch: { input: BatchBenchInput; result: BatchBenchResult };
 }
 export type SectionName = keyof Sections;
 

@@ -22,6 +22,31 @@ TOOLS=$(cd "$TOOLS" && pwd)
 LOGS=$TOOLS/logs
 export PATH="$TOOLS/node/bin:$TOOLS/bin:$PATH"
 
+node_major() { local v; v=$("$1" --version 2>/dev/null) || return 1; v=${v#v}; printf '%s' "${v%%.*}"; }
+node_ok() { local m; m=$(node_major "$1") && [ "$m" -ge 24 ]; }
+sha256() { if command -v sha256sum >/dev/null 2>&1; then sha256sum; else shasum -a 256; fi; }
+stamp=$ROOT/node_modules/.rdd-provision-stamp # inside node_modules, so `npm ci` wiping it resets it
+sox_has_mp3() {
+  local sox_help
+  sox_help=$(sox -h 2>/dev/null || true) # captured, not piped: grep -q would SIGPIPE sox under pipefail
+  [[ $sox_help == *"AUDIO FILE FORMATS:"*" mp3 "* ]]
+}
+
+# Everything already there? Checked without the lock and without writing anything, so parallel
+# `npm run rdd` calls on an installed machine never queue behind each other (or behind a
+# provisioning run elsewhere). Any doubt falls through to the locked steps below, which re-check.
+all_installed() {
+  local node=$TOOLS/node/bin/node pkg
+  [ -x "$node" ] || node=$(command -v node) || return 1
+  local major
+  major=$(node_major "$node") && [ "$major" -ge 24 ] || return 1
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(sha256 <"$ROOT/package-lock.json" | cut -c1-64) node$major" ] || return 1
+  for pkg in temporal versitygw "${SYSTEM_PACKAGES[@]}"; do command -v "$pkg" >/dev/null 2>&1 || return 1; done
+  sox_has_mp3
+}
+# Before the EXIT trap too: that trap cleans up half-done downloads, which may be another run's.
+if all_installed; then exit 0; fi
+
 STEP=start
 REPORTED=0
 say() { printf 'provision: %s\n' "$*" >&2; }
@@ -55,8 +80,6 @@ fi
 
 # --- Node 24 -------------------------------------------------------------------------------------
 STEP=node
-node_major() { local v; v=$("$1" --version 2>/dev/null) || return 1; v=${v#v}; printf '%s' "${v%%.*}"; }
-node_ok() { local m; m=$(node_major "$1") && [ "$m" -ge 24 ]; }
 
 install_node() {
   local pkg tmp log=$LOGS/node.log
@@ -88,9 +111,7 @@ fi
 # --- npm dependencies ----------------------------------------------------------------------------
 STEP=npm-ci
 command -v npm >/dev/null 2>&1 || fail "npm not found: install npm (Debian: apt-get install npm)"
-sha256() { if command -v sha256sum >/dev/null 2>&1; then sha256sum; else shasum -a 256; fi; }
 want="$(sha256 <"$ROOT/package-lock.json" | cut -c1-64) node$(node_major node)"
-stamp=$ROOT/node_modules/.rdd-provision-stamp # inside node_modules, so `npm ci` wiping it resets it
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing npm dependencies (npm ci)"
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) >"$LOGS/npm-ci.log" 2>&1 ||
@@ -170,8 +191,7 @@ for pkg in "${SYSTEM_PACKAGES[@]}"; do
   command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if command -v sox >/dev/null 2>&1; then
-  sox_help=$(sox -h 2>/dev/null || true) # captured, not piped: grep -q would SIGPIPE sox under pipefail
-  [[ $sox_help == *"AUDIO FILE FORMATS:"*" mp3 "* ]] || missing+=(libsox-fmt-mp3)
+  sox_has_mp3 || missing+=(libsox-fmt-mp3)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   [[ " ${missing[*]} " == *" sox "* ]] && missing+=(libsox-fmt-mp3)

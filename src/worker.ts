@@ -8,7 +8,8 @@ import type { DetectorConfig, WorkerConfig } from './config.ts';
 import { createActivities } from './activities/index.ts';
 import { createDetectorClient, type DetectorClient } from './activities/detector/index.ts';
 import { createS3Client } from './storage/s3-client.ts';
-import { workerOptions } from './client/connection.ts';
+import { clientOptions, workerOptions } from './client/connection.ts';
+import { Client } from '@temporalio/client';
 
 /** The workflow bundle's entry point (bundled by the worker with webpack + swc). */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -61,6 +62,17 @@ export async function createDetectionWorker(
       maxAudioSeconds: config.detector.maxAudioSeconds,
     },
     resultBucket: config.storage.resultBucket,
+    platformCapacity: {
+      // The worker's own connection powers the activities' client: no second connection to manage.
+      temporal: new Client({
+        connection: options.connection,
+        namespace: options.namespace,
+        ...clientOptions(),
+      }),
+      platformUrl: config.detector.url,
+      initialCapacity: config.detector.capacity,
+      taskQueue: config.taskQueue,
+    },
   });
   const worker = await Worker.create({
     connection: options.connection,

@@ -5,12 +5,13 @@
  * every documented WAV encoding and counts the frames actually present; other containers by
  * `music-metadata`, whose format detection also looks only at the bytes when given no MIME type.
  *
- * What is accepted is exactly what /work/shared/platform-api.md §5 documents: WAV (PCM 8–32 bit,
+ * What is accepted is exactly what docs/platform-api.md §5 documents: WAV (PCM 8–32 bit,
  * float, A-law, µ-law, ADPCM), MP3, FLAC and Ogg/Opus. Ogg/Vorbis, AAC/M4A, AIFF, MP2, WMA, … are
  * refused.
  */
 import { parseBuffer } from 'music-metadata';
 
+import { flacDecodedSeconds } from './flac-duration.ts';
 import { scanMpegFrames } from './mpeg-frames.ts';
 import { isWav, readWavInfo, WavFormatError } from './wav.ts';
 
@@ -69,7 +70,10 @@ export async function probeMedia(bytes: Uint8Array): Promise<MediaProbe> {
   const sampleRate = format.sampleRate ?? 0;
   // music-metadata estimates a VBR MP3 without a Xing/Info frame from a few frames; count them all.
   const scan = container === AudioContainer.Mpeg ? scanMpegFrames(bytes) : undefined;
-  const durationSeconds = scan?.durationSeconds ?? format.duration ?? 0;
+  let durationSeconds = scan?.durationSeconds ?? format.duration ?? 0;
+  // Streamed FLAC declares 0 samples in STREAMINFO; the platform decodes it, so count the frames.
+  if (container === AudioContainer.Flac && !(durationSeconds > 0))
+    durationSeconds = await flacDecodedSeconds(bytes);
   if (channels < 1 || sampleRate <= 0)
     throw new MediaProbeError(`the ${container} stream declares no audio channels`);
   if (!Number.isFinite(durationSeconds) || durationSeconds <= 0)

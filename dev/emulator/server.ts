@@ -1,6 +1,6 @@
 /**
  * The emulator's HTTP server: routes, request validation, and the wire format of the Phonexia
- * Speech Platform 4 referential deepfake detection API (see /work/shared/platform-api.md).
+ * Speech Platform 4 referential deepfake detection API (see docs/platform-api.md).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

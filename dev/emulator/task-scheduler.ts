@@ -42,6 +42,11 @@ export interface SchedulerStats {
   finished: number;
   /** Upload bytes held by unfinished tasks (the "temporary input storage"). */
   storedBytes: number;
+  /**
+   * The most tasks held at once not yet terminal (pending + running), since start or the last
+   * restart: what a client's capacity lease must bound (capacity + allowance).
+   */
+  maxConcurrentJobs: number;
 }
 
 interface Task extends NewTask {
@@ -75,6 +80,7 @@ export class TaskScheduler {
   private queue: Task[] = [];
   private running = 0;
   private stored = 0;
+  private maxUnfinished = 0;
   /** Aborted on restart/close: every sleeping or analysing task of the old generation stops. */
   private generation = new AbortController();
   private closed = false;
@@ -106,6 +112,7 @@ export class TaskScheduler {
     this.tasks.set(task.id, task);
     this.stored += task.storedBytes;
     this.queue.push(task);
+    this.maxUnfinished = Math.max(this.maxUnfinished, this.queue.length + this.running);
     this.log(
       `task ${task.id} pending (${this.queue.length} queued, ${this.running}/${this.options.capacity} running)`,
     );
@@ -130,7 +137,13 @@ export class TaskScheduler {
     this.sweep();
     let finished = 0;
     for (const task of this.tasks.values()) if (task.expiresAt !== undefined) finished++;
-    return { pending: this.queue.length, running: this.running, finished, storedBytes: this.stored };
+    return {
+      pending: this.queue.length,
+      running: this.running,
+      finished,
+      storedBytes: this.stored,
+      maxConcurrentJobs: this.maxUnfinished,
+    };
   }
 
   /** Forgets every task, like an appliance restart; running work is abandoned. */
@@ -141,6 +154,7 @@ export class TaskScheduler {
     this.queue = [];
     this.running = 0;
     this.stored = 0;
+    this.maxUnfinished = 0;
     this.log('restart: all tasks forgotten');
   }
 

@@ -1,5 +1,5 @@
 /**
- * A RIFF/WAVE reader for every WAV encoding the platform documents (/work/shared/platform-api.md
+ * A RIFF/WAVE reader for every WAV encoding the platform documents (docs/platform-api.md
  * §5: "PCM 8–32 bit, float, A-law, µ-law, ADPCM"): integer PCM 8 (unsigned)/16/24/32-bit, IEEE
  * float 32/64-bit, G.711 A-law and µ-law, IMA ADPCM and Microsoft ADPCM, each also inside
  * WAVE_FORMAT_EXTENSIBLE, in RIFF, RF64 and BW64 files (64-bit sizes in a `ds64` chunk, EBU Tech

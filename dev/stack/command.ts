@@ -15,6 +15,8 @@ export interface StackUpOptions {
   worker: boolean;
   emulator: boolean;
   temporalUi: boolean;
+  /** The platform's capacity for the emulator and the worker (default RDD_PLATFORM_CAPACITY, else 2). */
+  capacity?: number;
 }
 
 /** Progress goes to stderr, so stdout holds only the env lines. */

@@ -8,6 +8,8 @@ import { REPO_ROOT } from './tools.ts';
 export interface EmulatorOptions extends LaunchOptions {
   port: number;
   env?: Record<string, string | undefined>;
+  /** Tasks processed in parallel (`--capacity`); the stack passes the worker the same value. */
+  capacity?: number;
 }
 
 /** A healthy emulator. */
@@ -27,7 +29,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorS
   const child = await spawnService({
     name: 'emulator',
     command: process.execPath,
-    args: [path.join(REPO_ROOT, 'src/starters/rdd.ts'), 'emulator', '--port', String(options.port)],
+    args: [
+      path.join(REPO_ROOT, 'src/starters/rdd.ts'),
+      'emulator',
+      '--port',
+      String(options.port),
+      ...(options.capacity !== undefined ? ['--capacity', String(options.capacity)] : []),
+    ],
     env: options.env ?? process.env,
     cwd: REPO_ROOT,
     logDir: options.logDir,

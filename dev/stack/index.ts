@@ -60,6 +60,8 @@ export interface StackEnv {
   AWS_REGION: string;
   /** The emulator's URL; absent when the stack runs without it. */
   DETECTOR_URL?: string;
+  /** The platform's capacity the worker starts with: the emulator's capacity, so they agree. */
+  DETECTOR_CAPACITY?: string;
 }
 
 /** Options of `startStack`; every field has a default. */
@@ -85,6 +87,13 @@ export interface StartStackOptions {
   ports?: Partial<StackPorts>;
   /** Default `rdd-media`. */
   bucket?: string;
+  /**
+   * The platform's parallel slots, one value for both the emulator (`--capacity`) and the worker
+   * (DETECTOR_CAPACITY), so the leases match the slots. Default: RDD_PLATFORM_CAPACITY, else 2
+   * (the emulator's default). A running capacity workflow (a persisted stack) is set to it too.
+   * @throws RangeError (from startStack) when RDD_PLATFORM_CAPACITY is not a positive integer.
+   */
+  capacity?: number;
   /** Start-up budget per service. Default 60 s (the worker gets twice that: it bundles workflows). */
   timeoutMs?: number;
   /** Progress lines (`temporal ready …`). Default: silent. */
@@ -126,6 +135,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
   const detach = options.detach ?? false;
   const log = options.log ?? (() => {});
   const timeoutMs = options.timeoutMs ?? 60_000;
+  const capacity = options.capacity ?? platformCapacityFromEnv(process.env.RDD_PLATFORM_CAPACITY);
 
   // Before anything starts: a missing tool is the most common first-run failure.
   findTool('temporal');
@@ -184,7 +194,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       }).then((s) => (log(`s3        ready at ${s.endpoint}, bucket ${s.bucket} (${elapsed()})`), s)),
       emulatorPort === undefined
         ? Promise.resolve(undefined)
-        : startEmulator({ ...common, port: emulatorPort }).then(
+        : startEmulator({ ...common, port: emulatorPort, capacity }).then(
             (e) => (log(`emulator  ready at ${e.url} (${elapsed()})`), e),
           ),
     ]);
@@ -201,11 +211,13 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
       AWS_REGION: LOCAL_S3_CREDENTIALS.region,
       ...(emulator !== undefined && { DETECTOR_URL: emulator.url }),
+      ...(emulator !== undefined && { DETECTOR_CAPACITY: String(capacity) }),
     };
     if (options.worker ?? true) {
       await startWorker({ ...common, timeoutMs: 2 * timeoutMs, env: { ...process.env, ...env } });
       log(`worker    polling (${elapsed()})`);
     }
+    if (emulator !== undefined) await agreeOnCapacity(env, emulator.url, capacity, log);
 
     writeFileSync(
       path.join(dir, ENV_FILE_NAME),
@@ -341,4 +353,48 @@ function spawnReaper(): ChildProcess {
 function settled<T>(result: PromiseSettledResult<T>): T {
   if (result.status === 'rejected') throw result.reason;
   return result.value;
+}
+
+/** The stack's default platform capacity: the emulator's own default. */
+const DEFAULT_STACK_CAPACITY = 2;
+
+/**
+ * RDD_PLATFORM_CAPACITY as a capacity, or the default when unset or blank.
+ * @throws RangeError when it is set but not a positive integer.
+ */
+export function platformCapacityFromEnv(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return DEFAULT_STACK_CAPACITY;
+  const capacity = Number(value.trim());
+  if (!/^\d+$/.test(value.trim()) || capacity < 1) {
+    throw new RangeError(`RDD_PLATFORM_CAPACITY must be a positive integer, got "${value}"`);
+  }
+  return capacity;
+}
+
+/**
+ * A persisted stack may still run the platform's capacity workflow with an older capacity: set it
+ * to this stack's, so the leases and the emulator agree. Nothing to do when none runs yet (the
+ * worker starts it with DETECTOR_CAPACITY). Best effort: a failure is logged, not thrown.
+ */
+async function agreeOnCapacity(
+  env: StackEnv,
+  platformUrl: string,
+  capacity: number,
+  log: (line: string) => void,
+): Promise<void> {
+  const { connectClient } = await import('../../src/client/connection.ts');
+  const { PlatformCapacityNotStartedError, setPlatformCapacity } =
+    await import('../../src/client/platform.ts');
+  let client;
+  try {
+    client = await connectClient({ ...env });
+    await setPlatformCapacity(client, platformUrl, capacity);
+    log(`capacity  ${capacity} (set on the running capacity workflow)`);
+  } catch (err) {
+    if (!(err instanceof PlatformCapacityNotStartedError)) {
+      log(`capacity  not set on the capacity workflow: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  } finally {
+    await client?.connection.close();
+  }
 }

@@ -4,12 +4,22 @@
  * workflows. Their payload types are in src/shared/activity-types.ts.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import { appendBatchRows } from './append-batch-rows.ts';
 import { checkDetectionJob } from './check-detection-job.ts';
+import { readManifestPage } from './read-manifest-page.ts';
+import { writeBatchReport } from './write-batch-report.ts';
 import type { DetectorClient } from './detector/types.ts';
 import { getPlatformInfo } from './get-platform-info.ts';
 import { inspectMedia, type MediaLimits } from './inspect-media.ts';
+import { lookupScoreCache } from './lookup-score-cache.ts';
 import { recordDetectionResult } from './record-detection-result.ts';
 import { submitDetectionJob } from './submit-detection-job.ts';
+import {
+  findClosedWorkflows,
+  requestPlatformLease,
+  withPlatformBusy,
+  type PlatformCapacityDeps,
+} from './platform-capacity.ts';
 
 export type { MediaLimits } from './inspect-media.ts';
 
@@ -20,21 +30,37 @@ export interface ActivityDeps {
   limits: MediaLimits;
   /** Where results go when the workflow input names no bucket. */
   resultBucket?: string | undefined;
+  /**
+   * A Temporal client and the platform's identity, for the capacity lease (requestPlatformLease,
+   * findClosedWorkflows, and the 429/507 back-off of submitDetectionJob). The worker always sets
+   * it; without it those two activities fail non-retryably.
+   */
+  platformCapacity?: PlatformCapacityDeps | undefined;
 }
 
 /**
  * Binds each activity to its deps. Every property of the returned object is registered under its
  * key, so the set is exactly: inspectMedia, submitDetectionJob, checkDetectionJob, getPlatformInfo,
- * recordDetectionResult. Creating it does no I/O.
+ * recordDetectionResult, lookupScoreCache, requestPlatformLease, findClosedWorkflows,
+ * readManifestPage, appendBatchRows, writeBatchReport. Creating it
+ * does no I/O.
  * @example new Worker({ activities: createActivities({ s3, detector, limits }) })
  */
 export function createActivities(deps: ActivityDeps) {
   return {
     inspectMedia: inspectMedia.bind(undefined, deps),
-    submitDetectionJob: submitDetectionJob.bind(undefined, deps),
+    // On 429/507 it also holds back every grant of the platform's capacity workflow.
+    submitDetectionJob: withPlatformBusy(submitDetectionJob.bind(undefined, deps), deps.platformCapacity),
     checkDetectionJob: checkDetectionJob.bind(undefined, deps),
     getPlatformInfo: getPlatformInfo.bind(undefined, deps),
+    requestPlatformLease: requestPlatformLease.bind(undefined, deps),
+    findClosedWorkflows: findClosedWorkflows.bind(undefined, deps),
     recordDetectionResult: recordDetectionResult.bind(undefined, deps),
+    lookupScoreCache: lookupScoreCache.bind(undefined, deps),
+    // Batches: manifest pages, one row file per run, the reports at the end.
+    readManifestPage: readManifestPage.bind(undefined, deps),
+    appendBatchRows: appendBatchRows.bind(undefined, deps),
+    writeBatchReport: writeBatchReport.bind(undefined, deps),
   };
 }
 

@@ -1,4 +1,4 @@
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { InspectMediaInput } from '../shared/activity-types.ts';
@@ -6,7 +6,8 @@ import { FailureType } from '../shared/failure-types.ts';
 import { formatMediaRef, type InspectedMedia, type MediaRef } from '../shared/media.ts';
 import { probeAudio, UnsupportedMediaError, type ProbedAudio } from './media-sniff.ts';
 import { MAX_PROBE_BYTES, ProbeBudgetExceededError, S3RangedBlob } from './s3-ranged-blob.ts';
-import { toStorageFailure } from './storage-failures.ts';
+import { s3Status } from '../storage/s3-errors.ts';
+import { bucketMissingFailure, toStorageFailure } from './storage-failures.ts';
 
 /** What the platform accepts per upload; the worker's config (DETECTOR_MAX_*) decides. */
 export interface MediaLimits {
@@ -23,10 +24,12 @@ function permanent(type: string, message: string): ApplicationFailure {
  * a probe of its bytes over ranged reads pinned to that ETag (`media-sniff.ts`). The container and
  * codec are decided from the bytes; the object's Content-Type and key extension are never trusted,
  * because uploaders set them from file names or leave them generic. Fails fast, with a permanent
- * failure naming the input, for what the platform would refuse (platform-api.md §5: WAV as PCM 8–32
+ * failure naming the input, for what the platform would refuse (docs/platform-api.md §5: WAV as PCM 8–32
  * bit, float, A-law, µ-law or ADPCM; MP3; FLAC; Ogg/Opus). Every message starts with
  * `<role> s3://bucket/key` and says what would work. Reads at most 16 MiB (one 256 KiB read for a
  * WAV; a frame scan of at most 4 MiB for an MP3 without a Xing/Info frame). Idempotent: reads only.
+ * A missing object and a missing bucket are told apart (`… does not exist: no object K in bucket B`
+ * vs `…: the bucket B does not exist`). A network error reaching S3 is a retryable StorageUnavailable.
  * @throws ApplicationFailure MediaNotFound | MediaEmpty | MediaTooLarge | MediaNotAudio |
  *   MediaTooLong | MediaChannelRequired | MediaChannelOutOfRange (all non-retryable)
  *
@@ -42,7 +45,10 @@ export async function inspectMedia(
   const what = `${role} ${formatMediaRef(media)}`;
   const head = await s3
     .send(new HeadObjectCommand({ Bucket: media.bucket, Key: media.key }), { abortSignal: signal })
-    .catch((err: unknown) => {
+    .catch(async (err: unknown) => {
+      if (s3Status(err) === 404 && (await bucketMissing(s3, media.bucket, signal))) {
+        throw bucketMissingFailure(what, media.bucket);
+      }
       throw toStorageFailure(err, what);
     });
   const size = head.ContentLength ?? 0;
@@ -82,6 +88,20 @@ export async function inspectMedia(
     durationSeconds,
     durationSource,
   };
+}
+
+/**
+ * Whether `bucket` is missing: HEAD answers a bodiless 404 for a missing key and a missing bucket
+ * alike, so a 404 is followed by HeadBucket. Any other answer (200, 403, a network error) is not
+ * proof, and the object's own 404 stands.
+ */
+async function bucketMissing(s3: S3Client, bucket: string, signal: AbortSignal): Promise<boolean> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal });
+    return false;
+  } catch (err) {
+    return s3Status(err) === 404;
+  }
 }
 
 async function probe(blob: S3RangedBlob, what: string): Promise<ProbedAudio> {

@@ -3,7 +3,7 @@
  * channels, sample rate and duration with a few ranged reads: magic numbers pick the format, then
  * small readers walk the WAV/RF64 chunks, the MPEG frames, FLAC STREAMINFO or the Ogg pages.
  *
- * What the platform takes is /work/shared/platform-api.md §5: WAV (PCM 8–32 bit, float, A-law,
+ * What the platform takes is docs/platform-api.md §5: WAV (PCM 8–32 bit, float, A-law,
  * µ-law, ADPCM), MP3, FLAC and Ogg/Opus. Everything else (Ogg/Vorbis, AAC/M4A, AIFF, MP2, …) is
  * refused with {@link UnsupportedMediaError}, whose message says what was found and what would work.
  */
@@ -34,14 +34,15 @@ export interface ProbedAudio {
 /**
  * The bytes are not audio the platform takes. `found` names what they are ("Ogg/Vorbis", "not a
  * recognised audio format (it starts with "This is…")"); `advice` says what would work. The message
- * is `<found>; <advice>`, ready to follow `<role> s3://bucket/key is `.
+ * is `<found>; <advice>` (just `<found>` when there is no advice: converting cannot help a file
+ * with no audio), ready to follow `<role> s3://bucket/key is `.
  */
 export class UnsupportedMediaError extends Error {
   override name = 'UnsupportedMediaError';
   readonly found: string;
   readonly advice: string;
   constructor(found: string, advice: string = CONVERT_ADVICE) {
-    super(`${found}; ${advice}`);
+    super(advice ? `${found}; ${advice}` : found);
     this.found = found;
     this.advice = advice;
   }
@@ -139,7 +140,7 @@ export function sniffContentType(head: Uint8Array): string {
 // ---------------------------------------------------------------------------------------------
 // WAV, RF64, BW64
 
-/** WAVE format tags the platform takes, by name. Source: platform-api.md §5. */
+/** WAVE format tags the platform takes, by name. Source: docs/platform-api.md §5. */
 const WAV_CODECS: Record<number, string> = {
   0x0001: 'PCM',
   0x0002: 'MS ADPCM',
@@ -150,12 +151,17 @@ const WAV_CODECS: Record<number, string> = {
 };
 /** Tags seen in the wild that the platform does not list, for clearer refusals. */
 const OTHER_WAV_CODECS: Record<number, string> = {
+  0x0010: 'OKI ADPCM',
+  0x0014: 'G.723 ADPCM',
+  0x0020: 'Yamaha ADPCM',
   0x0031: 'GSM 6.10',
   0x0040: 'G.721 ADPCM',
+  0x0045: 'G.726 ADPCM',
   0x0050: 'MPEG Layer 1/2',
   0x0055: 'MPEG Layer 3',
   0x0064: 'G.726 ADPCM',
   0x0065: 'G.722 ADPCM',
+  0x0200: 'Creative ADPCM',
   0x00ff: 'AAC',
   0x0161: 'WMA',
   0x2000: 'AC-3',
@@ -214,8 +220,18 @@ function wavAudio(container: string, fmt: Uint8Array, dataSize: number, factSamp
   // WAVE_FORMAT_EXTENSIBLE: the real format tag is the first two bytes of the sub-format GUID.
   if (tag === 0xfffe && fmt.length >= 26) tag = u16le(fmt, 24);
   const codec = WAV_CODECS[tag];
-  const label = `${container}/${codec ?? OTHER_WAV_CODECS[tag] ?? `format tag 0x${tag.toString(16).padStart(4, '0')}`}`;
+  const hexTag = `0x${tag.toString(16).padStart(4, '0')}`;
+  const other = OTHER_WAV_CODECS[tag];
+  const label = `${container}/${codec ?? other ?? `format tag ${hexTag}`}`;
   const wavAdvice = `the platform takes WAV only as PCM (8–32 bit), float, A-law, µ-law or ADPCM: convert it (ffmpeg -i in.wav -c:a pcm_s16le out.wav) or use MP3, FLAC or Ogg/Opus`;
+  if (!codec && other?.endsWith('ADPCM')) {
+    // "ADPCM" in the platform's list means two variants only; say which, or users keep trying others.
+    throw new UnsupportedMediaError(
+      `${container}/${other} audio (format tag ${hexTag})`,
+      'the platform takes IMA ADPCM (0x0011) or MS ADPCM (0x0002) among ADPCM WAVs: convert it ' +
+        '(ffmpeg -i in.wav -c:a adpcm_ima_wav out.wav, or -c:a pcm_s16le for PCM) or use MP3, FLAC or Ogg/Opus',
+    );
+  }
   if (!codec)
     throw new UnsupportedMediaError(`${label} audio, a WAV codec the platform does not take`, wavAdvice);
   if (codec === 'PCM' && (bits < 8 || bits > 32)) {
@@ -227,8 +243,9 @@ function wavAudio(container: string, fmt: Uint8Array, dataSize: number, factSamp
       wavAdvice,
     );
   }
+  // Nothing to convert: a recorder that stopped before the first sample, or an export that failed.
   if (dataSize <= 0)
-    throw new UnsupportedMediaError(`a ${label} file with an empty data chunk (no audio)`, wavAdvice);
+    throw new UnsupportedMediaError(`a ${label} file that has no audio (empty data chunk)`, '');
   // ADPCM blocks are padded; the fact chunk's sample count is exact where the data size is not.
   const compressed = codec.endsWith('ADPCM');
   const durationSeconds =
@@ -430,12 +447,135 @@ async function probeFlac(source: ByteSource, offset: number, view: Uint8Array): 
   if (totalSamples > 0) {
     return { ...base, durationSeconds: totalSamples / sampleRate, durationSource: DurationSource.Header };
   }
-  // Streamed FLAC may not know its length; FLAC never exceeds PCM size, so this is a lower bound.
+  // Streamed FLAC (`ffmpeg … -f flac -`) cannot go back to fill in total_samples. Its last frame
+  // header numbers the frame (fixed block size) or its first sample (variable), which gives the
+  // exact length from one read at the end of the file.
+  const nominalBlockSize = (info[8]! << 8) | info[9]!;
+  const fromFrames = await flacSamplesFromLastFrame(source, offset, {
+    sampleRate,
+    channels,
+    nominalBlockSize,
+  });
+  if (fromFrames !== undefined) {
+    return { ...base, durationSeconds: fromFrames / sampleRate, durationSource: DurationSource.FrameScan };
+  }
+  // No frame found: FLAC never exceeds PCM size, so this is a lower bound.
   return {
     ...base,
     durationSeconds: (source.size - offset) / ((sampleRate * channels * bits) / 8),
     durationSource: DurationSource.BitrateEstimate,
   };
+}
+
+/** Bytes read from the end of a FLAC file for its last frames; a second, larger try follows. */
+const FLAC_TAIL_BYTES = [256 * 1024, 4 * 1024 * 1024];
+
+interface FlacFrameHeader {
+  /** Offset in the buffer it was found in. */
+  at: number;
+  variable: boolean;
+  /** Frame number (fixed block size) or number of the first sample (variable). */
+  number: number;
+  blockSize: number;
+}
+
+/**
+ * Total samples of a FLAC stream from the headers of its last frames (RFC 9639 §9.1), or
+ * undefined when none is found in the last few MiB. A header counts when its CRC-8 matches, its
+ * channels and sample rate agree with STREAMINFO, and (when there is one before it in the tail)
+ * its number follows the previous frame's: a sync code in compressed data rarely passes all three.
+ */
+async function flacSamplesFromLastFrame(
+  source: ByteSource,
+  streamStart: number,
+  stream: { sampleRate: number; channels: number; nominalBlockSize: number },
+): Promise<number | undefined> {
+  for (const tailBytes of FLAC_TAIL_BYTES) {
+    const start = Math.max(streamStart + 42, source.size - tailBytes);
+    const tail = await source.read(start, source.size);
+    let last: FlacFrameHeader | undefined;
+    let lastConfirmed: FlacFrameHeader | undefined;
+    for (let i = 0; i + 6 <= tail.length; i++) {
+      if (tail[i] !== 0xff || (tail[i + 1]! & 0xfe) !== 0xf8) continue;
+      const frame = flacFrameHeader(tail, i, stream);
+      if (!frame) continue;
+      const follows =
+        last !== undefined &&
+        last.variable === frame.variable &&
+        (frame.variable ? frame.number === last.number + last.blockSize : frame.number === last.number + 1);
+      if (follows) lastConfirmed = frame;
+      last = frame;
+    }
+    const chosen = lastConfirmed ?? last;
+    if (chosen) {
+      if (chosen.variable) return chosen.number + chosen.blockSize;
+      const blockSize = stream.nominalBlockSize > 0 ? stream.nominalBlockSize : chosen.blockSize;
+      return chosen.number * blockSize + chosen.blockSize;
+    }
+    if (start <= streamStart + 42) break; // the whole stream was searched
+  }
+  return undefined;
+}
+
+const FLAC_RATES = [0, 88200, 176400, 192000, 8000, 16000, 22050, 24000, 32000, 44100, 48000, 96000];
+
+/** The frame header at `at`, when it is a valid one for this stream. */
+function flacFrameHeader(
+  b: Uint8Array,
+  at: number,
+  stream: { sampleRate: number; channels: number },
+): FlacFrameHeader | undefined {
+  const variable = (b[at + 1]! & 1) === 1;
+  const sizeCode = b[at + 2]! >> 4;
+  const rateCode = b[at + 2]! & 0x0f;
+  const channelCode = b[at + 3]! >> 4;
+  const depthCode = (b[at + 3]! >> 1) & 7;
+  if (sizeCode === 0 || rateCode === 15 || channelCode > 10 || depthCode === 3 || (b[at + 3]! & 1) !== 0) {
+    return undefined;
+  }
+  if ((channelCode < 8 ? channelCode + 1 : 2) !== stream.channels) return undefined;
+  if (rateCode >= 1 && rateCode <= 11 && FLAC_RATES[rateCode] !== stream.sampleRate) return undefined;
+  // The coded number: UTF-8's scheme, up to 7 bytes (36 bits).
+  let p = at + 4;
+  const first = b[p++];
+  if (first === undefined) return undefined;
+  let extra = 0;
+  let number: number;
+  if (first < 0x80) number = first;
+  else if (first >= 0xc0 && first < 0xfe) {
+    extra = first >= 0xfc ? 5 : first >= 0xf8 ? 4 : first >= 0xf0 ? 3 : first >= 0xe0 ? 2 : 1;
+    number = first & (0x3f >> extra);
+  } else if (first === 0xfe) {
+    extra = 6;
+    number = 0;
+  } else return undefined;
+  for (let k = 0; k < extra; k++) {
+    const byte = b[p++];
+    if (byte === undefined || (byte & 0xc0) !== 0x80) return undefined;
+    number = number * 64 + (byte & 0x3f);
+  }
+  let blockSize: number;
+  if (sizeCode === 1) blockSize = 192;
+  else if (sizeCode <= 5) blockSize = 576 * 2 ** (sizeCode - 2);
+  else if (sizeCode === 6) blockSize = (b[p++] ?? 0) + 1;
+  else if (sizeCode === 7) {
+    blockSize = (((b[p] ?? 0) << 8) | (b[p + 1] ?? 0)) + 1;
+    p += 2;
+  } else blockSize = 256 * 2 ** (sizeCode - 8);
+  if (rateCode === 12) p += 1;
+  else if (rateCode === 13 || rateCode === 14) p += 2;
+  if (p >= b.length || crc8(b, at, p) !== b[p]) return undefined;
+  return { at, variable, number, blockSize };
+}
+
+/** CRC-8 of `b[from, to)`, polynomial x^8 + x^2 + x + 1, initial 0 (the FLAC frame header CRC). */
+function crc8(b: Uint8Array, from: number, to: number): number {
+  let crc = 0;
+  for (let i = from; i < to; i++) {
+    crc ^= b[i]!;
+    for (let k = 0; k < 8; k++) crc = crc & 0x80 ? ((crc << 1) ^ 0x07) & 0xff : (crc << 1) & 0xff;
+  }
+  return crc;
 }
 
 // ---------------------------------------------------------------------------------------------

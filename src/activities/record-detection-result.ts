@@ -1,10 +1,13 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { RecordResultFailureDetails, RecordResultRequest } from '../shared/activity-types.ts';
 import type { DetectionResult } from '../shared/detection.ts';
 import { FailureType } from '../shared/failure-types.ts';
 import { formatMediaRef } from '../shared/media.ts';
 import { s3Status } from '../storage/s3-errors.ts';
+import type { ObjectIndexEntry, ScoreCacheEntry, ScoreCacheRecord } from '../shared/score-cache.ts';
+import { objectIndexKey, pairEntryKey, putJsonCreateOnly, scoreCacheKey } from './score-cache-store.ts';
 import { toStorageFailure } from './storage-failures.ts';
 
 /**
@@ -12,6 +15,8 @@ import { toStorageFailure } from './storage-failures.ts';
  * function of the workflow's history, so a retried write carries the same bytes: when the key
  * already exists with those bytes the write counts as done; with other bytes it fails
  * `ResultConflict` rather than replace a result someone may already have read. Idempotent.
+ * With `request.cache`, then offers the score to the score cache in the worker's result bucket
+ * (object index and pair entries, create-only, best effort: see offerToScoreCache).
  *
  * Every failure it throws is an `ApplicationFailure` whose `details[0]` is a
  * {@link RecordResultFailureDetails} (the intended location, which only the worker knows when the
@@ -29,10 +34,74 @@ export async function recordDetectionResult(
     bucket: request.location.bucket ?? resultBucket ?? '',
     key: request.location.key,
   };
+  let document: DetectionResult;
   try {
-    return await writeResult(s3, resultLocation, request.result);
+    document = await writeResult(s3, resultLocation, request.result);
   } catch (err) {
     throw withLocation(err, resultLocation);
+  }
+  if (request.cache && resultBucket) await offerToScoreCache(s3, resultBucket, document, request.cache);
+  return document;
+}
+
+/**
+ * Writes the object index entries and the pair entry of a computed score (create-only, so a retry
+ * or a second detection of the pair leaves the first entry). Best effort: the result is already
+ * recorded, and a cache write that fails must not turn it into `ResultNotRecorded`; it is logged.
+ * Skipped without both hashes or without a platform version (such scores are never cached).
+ */
+async function offerToScoreCache(
+  s3: S3Client,
+  cacheBucket: string,
+  document: DetectionResult,
+  cache: ScoreCacheRecord,
+): Promise<void> {
+  const { reference, questioned, platform } = document;
+  if (!reference.sha256 || !questioned.sha256 || platform.version === null || document.cached) return;
+  const objects: ObjectIndexEntry[] = [
+    {
+      bucket: reference.bucket,
+      key: reference.key,
+      etag: reference.etag,
+      sha256: reference.sha256,
+      size: cache.referenceSizeBytes,
+    },
+    {
+      bucket: questioned.bucket,
+      key: questioned.key,
+      etag: questioned.etag,
+      sha256: questioned.sha256,
+      size: cache.questionedSizeBytes,
+    },
+  ];
+  const key = scoreCacheKey({
+    reference,
+    questioned,
+    referenceSha256: reference.sha256,
+    questionedSha256: questioned.sha256,
+    config: cache.config,
+    params: cache.params,
+    platformVersion: platform.version,
+  });
+  const entry: ScoreCacheEntry = {
+    ...key,
+    score: document.score,
+    jobId: document.jobId,
+    platform,
+    workflowId: document.workflowId,
+    resultLocation: document.resultLocation,
+    timestamps: document.timestamps,
+  };
+  try {
+    await Promise.all(
+      objects.map((object) => putJsonCreateOnly(s3, cacheBucket, objectIndexKey(object), object)),
+    );
+    await putJsonCreateOnly(s3, cacheBucket, pairEntryKey(key), entry);
+  } catch (err) {
+    Context.current().log.warn('score cache entry not written; the result is recorded', {
+      error: err instanceof Error ? err.message : String(err),
+      bucket: cacheBucket,
+    });
   }
 }
 

@@ -1,3 +1,6 @@
+/**
+ * Classifies what the S3 client throws in activities into the failures workflows see.
+ */
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../shared/failure-types.ts';
 import { s3Status } from '../storage/s3-errors.ts';
@@ -25,6 +28,78 @@ const RETRYABLE_CODES = new Set([
   'ThrottlingException',
 ]);
 
+/**
+ * Node's socket and DNS error codes: S3 never answered (nothing listening, a reset, a dropped
+ * connection, a name that does not resolve yet). A retry can succeed once S3 is back.
+ */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** Names the SDK's Node HTTP handler gives timeouts and aborted sockets without an answer. */
+const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout']);
+
+/**
+ * The network reason of an error S3 never answered: `ECONNREFUSED`, `ECONNRESET`, `TimeoutError`,
+ * …, looked for on the error, its `cause` and (happy-eyeballs `AggregateError`) its `errors`;
+ * undefined for anything else (an S3 answer, a cancellation, a bug).
+ * @example networkReason(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })) // 'ECONNREFUSED'
+ */
+export function networkReason(err: unknown, depth = 0): string | undefined {
+  if (!(err instanceof Error) || depth > 3 || err.name === 'AbortError') return undefined;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+  if (NETWORK_NAMES.has(err.name)) return err.name;
+  if (/socket hang up/i.test(err.message)) return 'ECONNRESET';
+  const nested = [(err as { cause?: unknown }).cause, ...((err as { errors?: unknown[] }).errors ?? [])];
+  for (const inner of nested) {
+    const reason = networkReason(inner, depth + 1);
+    if (reason) return reason;
+  }
+  return undefined;
+}
+
+/** The bucket and key named by `what` (`<role> s3://bucket/key`), when it names them. */
+function locationOf(what: string): { bucket: string; key: string } | undefined {
+  const match = /s3:\/\/([^/\s]+)\/(.*)$/.exec(what);
+  return match ? { bucket: match[1]!, key: match[2]! } : undefined;
+}
+
+/** The role part of `what` (`reference`, `result`), i.e. what precedes its `s3://` URI. */
+function roleOf(what: string): string {
+  return what.replace(/\s*s3:\/\/.*$/, '').trim() || what;
+}
+
+/**
+ * The failure for a bucket that does not exist (S3 `NoSuchBucket`, or a HEAD 404 that a
+ * HeadBucket confirmed): `MediaNotFound`, non-retryable, saying the *bucket* is missing, e.g.
+ * `reference s3://calls/a.wav: the bucket calls does not exist (NoSuchBucket); create it or check the name`.
+ * Pure; idempotent.
+ * @param what the role and object, as for {@link toStorageFailure}.
+ */
+export function bucketMissingFailure(
+  what: string,
+  bucket: string,
+  hint = 'create it or check the name',
+): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureType.MediaNotFound,
+    message: `${what}: the bucket ${bucket} does not exist (NoSuchBucket); ${hint}`,
+    nonRetryable: true,
+  });
+}
+
 /** Names the SDK gives an error whose answer had no (parsable) error body, e.g. any HEAD. */
 const BODYLESS_NAMES = new Set(['Unknown', 'UnknownError', 'BadRequest']);
 
@@ -50,9 +125,13 @@ export function describeS3Answer(err: Error, status: number | undefined): string
  * | any other 4xx except 408/429 and the codes  | `StorageRequestRejected`,             |
  * | AWS calls transient (`OperationAborted`, …) | non-retryable (a retry cannot help)   |
  * | 408, 429, 5xx and the transient codes      | `StorageUnavailable`, retryable       |
- * | resets, timeouts, other non-S3 errors      | returned as is: retried by Temporal   |
+ * | no answer: ECONNREFUSED, resets, timeouts  | `StorageUnavailable`, retryable       |
+ * | other non-S3 errors (cancellation, bugs)   | returned as is                        |
  *
- * Every message starts with `what` (the role and `s3://bucket/key`) and says what S3 answered.
+ * Every message starts with `what` (the role and `s3://bucket/key`) and says what S3 answered. A
+ * missing bucket (`NoSuchBucket`) says the bucket does not exist (for a result: "create it, or set
+ * S3_RESULT_BUCKET …"); a missing object says `no object <key> in bucket <bucket>`. A bare HEAD 404
+ * cannot tell the two apart: the caller asks HeadBucket and uses {@link bucketMissingFailure}.
  * Pure: returns the error to throw, never throws. An `ApplicationFailure` passes through untouched.
  * @param what the object and its role, e.g. `reference s3://media/a.wav` or `result s3://b/k.json`.
  * @example throw toStorageFailure(err, 'reference s3://media/a.wav')
@@ -60,10 +139,20 @@ export function describeS3Answer(err: Error, status: number | undefined): string
 export function toStorageFailure(err: unknown, what: string): unknown {
   if (err instanceof ApplicationFailure || !(err instanceof Error)) return err;
   const status = s3Status(err);
+  const where = locationOf(what);
+  if (err.name === 'NoSuchBucket' && where) {
+    const hint =
+      roleOf(what) === 'result'
+        ? "create it, or set S3_RESULT_BUCKET (or the detection's result bucket)"
+        : 'create it or check the name';
+    return bucketMissingFailure(what, where.bucket, hint);
+  }
   if (status === 404 || NOT_FOUND_NAMES.has(err.name)) {
     return ApplicationFailure.create({
       type: FailureType.MediaNotFound,
-      message: `${what} does not exist (${err.name})`,
+      message: where
+        ? `${what} does not exist: no object ${where.key} in bucket ${where.bucket} (${err.name})`
+        : `${what} does not exist (${err.name})`,
       nonRetryable: true,
     });
   }
@@ -102,6 +191,16 @@ export function toStorageFailure(err: unknown, what: string): unknown {
     return ApplicationFailure.create({
       type: FailureType.StorageUnavailable,
       message: `S3 failed on ${what} (will retry): ${describeS3Answer(err, status)}`,
+      nonRetryable: false,
+      cause: err,
+    });
+  }
+  const reason = networkReason(err);
+  if (reason !== undefined) {
+    // S3 never answered; retryable, but named, so the last attempt's failure says which object.
+    return ApplicationFailure.create({
+      type: FailureType.StorageUnavailable,
+      message: `S3 could not be reached for ${what} (will retry): ${reason}: ${err.message}`,
       nonRetryable: false,
       cause: err,
     });

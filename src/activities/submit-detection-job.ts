@@ -1,8 +1,10 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
+import { createHash, type Hash } from 'node:crypto';
 import { posix } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { formatMediaRef, type InspectedMedia } from '../shared/media.ts';
+import { fileNameFor } from '../storage/media-types.ts';
 import type { SubmitJobInput, SubmittedJob } from '../shared/activity-types.ts';
 import type { DetectorClient, UploadFile } from './detector/types.ts';
 import { toDetectorFailure } from './detector-failures.ts';
@@ -16,6 +18,10 @@ const HEARTBEAT_INTERVAL_MS = 5_000;
  * without being buffered whole, and never through Temporal. Each object is read at the ETag
  * `inspectMedia` saw, so the platform analyses exactly what was inspected. Heartbeats the bytes
  * sent; cancellation aborts both downloads and the upload.
+ *
+ * Chain of custody: the SHA-256 of exactly the bytes each file sent is computed on the way through
+ * (no extra read) and returned as `referenceSha256` / `questionedSha256`; a hash is left out when
+ * the bytes sent were not the whole object (never on a successful submit, but never guessed).
  *
  * Not idempotent on the platform's side: a retry after the platform accepted a job but before we
  * heard of it leaves that job to expire there (the platform has no cancel endpoint). The returned
@@ -32,10 +38,14 @@ export async function submitDetectionJob(
   const context = Context.current();
   const signal = context.cancellationSignal;
   let bytesSent = 0;
-  const count = () =>
+  const digests: { hash: Hash; bytes: number }[] = [];
+  // Counts for the heartbeat and hashes for the chain of custody, in one pass over the bytes sent.
+  const count = (digest: { hash: Hash; bytes: number }) =>
     new Transform({
       transform(chunk: Buffer, _encoding, done) {
         bytesSent += chunk.length;
+        digest.bytes += chunk.length;
+        digest.hash.update(chunk);
         done(null, chunk);
       },
     });
@@ -43,10 +53,11 @@ export async function submitDetectionJob(
   const opened: Readable[] = [];
   try {
     const [reference, questioned] = await Promise.all(
-      [input.reference, input.questioned].map(async (media) => {
+      [input.reference, input.questioned].map(async (media, index) => {
+        const digest = (digests[index] = { hash: createHash('sha256'), bytes: 0 });
         // Both ends are tracked: destroying only the counter would leave the S3 socket open on abort.
         const source = await openObject(s3, media, signal);
-        const body = source.pipe(count());
+        const body = source.pipe(count(digest));
         opened.push(source, body);
         return uploadFile(media, body);
       }),
@@ -63,13 +74,35 @@ export async function submitDetectionJob(
       .catch((err: unknown) => {
         throw toDetectorFailure(err);
       });
-    context.log.info('detection job submitted', { jobId: job.jobId, bytesSent });
+    const referenceSha256 = sha256Of(digests[0], input.reference);
+    const questionedSha256 = sha256Of(digests[1], input.questioned);
+    context.log.info('detection job submitted', {
+      jobId: job.jobId,
+      bytesSent,
+      referenceSha256,
+      questionedSha256,
+    });
     // The attempt number lets the workflow count uploads that may have created a job it never heard of.
-    return { jobId: job.jobId, statusUrl: job.statusUrl, attempt: context.info.attempt };
+    return {
+      jobId: job.jobId,
+      statusUrl: job.statusUrl,
+      attempt: context.info.attempt,
+      ...(referenceSha256 !== undefined && { referenceSha256 }),
+      ...(questionedSha256 !== undefined && { questionedSha256 }),
+    };
   } finally {
     clearInterval(heartbeat);
     for (const stream of opened) stream.destroy();
   }
+}
+
+/** The hex digest when the whole object went through, else undefined (a partial hash is no hash). */
+function sha256Of(
+  digest: { hash: Hash; bytes: number } | undefined,
+  media: InspectedMedia,
+): string | undefined {
+  if (digest === undefined || digest.bytes !== media.sizeBytes) return undefined;
+  return digest.hash.digest('hex');
 }
 
 async function openObject(s3: S3Client, media: InspectedMedia, signal: AbortSignal): Promise<Readable> {
@@ -88,7 +121,8 @@ async function openObject(s3: S3Client, media: InspectedMedia, signal: AbortSign
 function uploadFile(media: InspectedMedia, body: Readable): UploadFile {
   return {
     body,
-    filename: posix.basename(media.key) || media.role,
+    // The extension follows the bytes (inspection's type), not the key: `x.flac` holding WAV is sent as `x.wav`.
+    filename: fileNameFor(posix.basename(media.key) || media.role, media.contentType),
     contentType: media.contentType,
     size: media.sizeBytes,
     channel: media.channel,

@@ -16,7 +16,9 @@ import type { DataConverter } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Env } from '../config.ts';
+import { ConfigError } from '../config/config-error.ts';
+import type { Env } from '../config/env.ts';
+import { temporalAddressProblems } from '../config/temporal-address.ts';
 import { TemporalUnreachableError, transportReason } from './temporal-unreachable-error.ts';
 
 export { TemporalUnreachableError, transportReason };
@@ -53,11 +55,22 @@ function connectConfig(env: Env) {
     Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
   );
   const { connectionOptions, namespace } = loadClientConnectConfig({ overrideEnvVars: defined });
+  // Checked here, not by the SDK's bare TypeError, so that a bad address is a configuration error
+  // naming where it came from (the variable, or a profile in a config file).
+  const address = connectionOptions.address;
+  const problems = address === undefined ? [] : temporalAddressProblems(address);
+  if (problems.length > 0) {
+    const source = defined.TEMPORAL_ADDRESS?.trim()
+      ? 'TEMPORAL_ADDRESS'
+      : `the address of Temporal profile "${defined.TEMPORAL_PROFILE ?? 'default'}"`;
+    throw new ConfigError(problems.map((problem) => `${source} ${problem}`));
+  }
   return { connectionOptions, namespace: namespace ?? 'default' };
 }
 
 /**
  * The Temporal frontend address `env` selects, for messages.
+ * @throws ConfigError when the address is not `host` or `host:port`.
  * @example temporalAddress({ TEMPORAL_ADDRESS: '127.0.0.1:7233' }) // '127.0.0.1:7233'
  */
 export function temporalAddress(env: Env): string {
@@ -153,14 +166,27 @@ export async function retryConnect<T>(connect: () => Promise<T>, options: RetryC
   }
 }
 
+/** Options of `connectClient`. */
+export interface ConnectClientOptions {
+  /** Give up connecting after this long (ms). Default 10 000, the SDK's. */
+  connectTimeoutMs?: number;
+}
+
 /**
  * A workflow client for starters. Call `client.connection.close()` when done.
- * @throws TemporalUnreachableError when the server does not answer within the connect timeout (10 s).
+ * @throws ConfigError when TEMPORAL_ADDRESS (or the profile's address) is not `host` or `host:port`.
+ * @throws TemporalUnreachableError when the server does not answer within the connect timeout
+ *   (`options.connectTimeoutMs`, default 10 s).
  */
-export async function connectClient(env: Env): Promise<Client> {
+export async function connectClient(env: Env, options: ConnectClientOptions = {}): Promise<Client> {
   const { connectionOptions, namespace } = connectConfig(env);
   try {
-    const connection = await Connection.connect(connectionOptions);
+    const connection = await Connection.connect({
+      ...connectionOptions,
+      ...(options.connectTimeoutMs !== undefined && {
+        connectTimeout: Math.max(1, Math.round(options.connectTimeoutMs)),
+      }),
+    });
     return new Client({ connection, namespace, ...clientOptions() });
   } catch (err) {
     if (isTemporalUnreachable(err)) throw new TemporalUnreachableError(temporalAddress(env), err);
@@ -171,6 +197,7 @@ export async function connectClient(env: Env): Promise<Client> {
 /**
  * A worker connection and the namespace to poll. With `retry`, a server that is down is retried
  * with back-off (see `retryConnect`) for `retry.timeoutMs`; without, the first failure throws.
+ * @throws ConfigError when TEMPORAL_ADDRESS (or the profile's address) is not `host` or `host:port`.
  * @throws TemporalUnreachableError when Temporal cannot be reached (within the retry budget).
  */
 export async function connectWorker(

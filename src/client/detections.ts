@@ -23,7 +23,15 @@ import {
   TimeoutFailure,
 } from '@temporalio/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DetectInput, DetectionResult, DetectionStatus } from '../shared/detection.ts';
+import { canonicalJson } from '../shared/canonical-json.ts';
+import {
+  DEFAULT_POLLING,
+  DEFAULT_RESUBMIT,
+  type DetectInput,
+  type DetectionResult,
+  type DetectionStatus,
+} from '../shared/detection.ts';
+import { detectInputProblems, workflowIdProblems } from '../shared/validate-input.ts';
 import {
   DEFAULT_TASK_QUEUE,
   DETECT_WORKFLOW_TYPE,
@@ -32,6 +40,8 @@ import {
 } from '../shared/workflows.ts';
 import { isTemporalUnreachable } from './connection.ts';
 import { DetectionIdConflictError } from './detection-id-conflict-error.ts';
+import { InvalidDetectionInputError } from './invalid-detection-input-error.ts';
+import { leasesAhead } from './platform.ts';
 import { TemporalUnreachableError } from './temporal-unreachable-error.ts';
 
 /** Memo keys a detection is started with. */
@@ -77,33 +87,73 @@ export interface DetectionFailure {
 
 /** Where one detection stands, as `getDetection` and `waitForDetection` see it. */
 export type DetectionView =
-  | { workflowId: string; state: 'running'; status: DetectionStatus }
+  | {
+      workflowId: string;
+      state: 'running';
+      status: DetectionStatus;
+      /** In phase `waiting-for-capacity`: how many lease requests are granted before this one. */
+      ahead?: number;
+    }
   | { workflowId: string; state: 'completed'; result: DetectionResult }
   | { workflowId: string; state: 'failed'; failure: DetectionFailure }
   | { workflowId: string; state: 'not-found' };
 
-/**
- * JSON with object keys sorted at every level, so equal values give equal text whatever the key
- * order. `undefined` members are left out, as `JSON.stringify` does. Pure.
- * @example canonicalJson({ b: 1, a: { d: 2, c: 3 } }) // '{"a":{"c":3,"d":2},"b":1}'
- */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, member: unknown) =>
-    member !== null && typeof member === 'object' && !Array.isArray(member)
-      ? Object.fromEntries(Object.entries(member).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : member,
+export { canonicalJson };
+
+/** Members of `value` that differ from `defaults`, or undefined when none does. */
+function unlessDefault<T extends object>(value: Partial<T> | undefined, defaults: T): Partial<T> | undefined {
+  if (value === undefined) return undefined;
+  const kept = Object.entries(value).filter(
+    ([key, member]) => member !== undefined && member !== defaults[key as keyof T],
   );
+  return kept.length === 0 ? undefined : (Object.fromEntries(kept) as Partial<T>);
 }
 
-/** sha256 (hex) of the canonical JSON of a detection request. */
+/** `value` unless it is an object without members. */
+function unlessEmpty<T extends object>(value: T | undefined): T | undefined {
+  return value !== undefined && Object.values(value).every((member) => member === undefined)
+    ? undefined
+    : value;
+}
+
+/**
+ * The request with every member equal to its default left out, so that spelling a default out
+ * (`threshold: 0`, `config: {}`, `params: {}`, `cache: true`, `result: {}`, a polling or resubmit
+ * value equal to DEFAULT_POLLING / DEFAULT_RESUBMIT) names the same request as leaving it out. What
+ * `detectionId` and the request hash are computed from; the workflow still gets the input as given
+ * (it behaves the same). A request without defaults spelled out comes back equal. Pure.
+ * @example canonicalRequest({ reference, questioned, threshold: 0, config: {} }) // { reference, questioned }
+ */
+export function canonicalRequest(input: DetectInput): DetectInput {
+  const { threshold, config, params, cache, result, polling, resubmit, ...rest } = input;
+  const canonical: DetectInput = { ...rest };
+  if (threshold !== undefined && threshold !== 0) canonical.threshold = threshold;
+  const configKept = unlessEmpty(config);
+  if (configKept) canonical.config = configKept;
+  const paramsKept = unlessEmpty(params);
+  if (paramsKept) canonical.params = paramsKept;
+  if (cache === false) canonical.cache = false;
+  const resultKept = unlessEmpty(result);
+  if (resultKept) canonical.result = resultKept;
+  const pollingKept = unlessDefault(polling, DEFAULT_POLLING);
+  if (pollingKept) canonical.polling = pollingKept;
+  const resubmitKept = unlessDefault(resubmit, DEFAULT_RESUBMIT);
+  if (resubmitKept) canonical.resubmit = resubmitKept;
+  return canonical;
+}
+
+/** sha256 (hex) of the canonical JSON of a detection request, defaults left out. */
 function requestHash(input: DetectInput): string {
-  return createHash('sha256').update(canonicalJson(input)).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(canonicalRequest(input)))
+    .digest('hex');
 }
 
 /**
  * The workflow id derived from a request: `detect-` and the first 32 hex digits of the sha256 of
- * its canonical JSON. The same request (same media, channels, config, threshold, result location,
- * policies) always gives the same id. Pure.
+ * its canonical JSON (`canonicalRequest`: defaults spelled out count as left out). The same request
+ * (same media, channels, config, threshold, result location, policies) always gives the same id,
+ * whatever the key order and whether `threshold: 0` or `config: {}` is written. Pure.
  * @example detectionId({ reference: { bucket: 'm', key: 'r.wav' }, questioned: { bucket: 'm', key: 'q.wav' } })
  *   // 'detect-3f1c…' (39 characters)
  */
@@ -117,6 +167,9 @@ export function detectionId(input: DetectInput): string {
  * returned (`existing: true`) and nothing new starts, so the same request sent twice yields one
  * workflow and one result. A detection with that id that ended without a result is started again.
  * Does not wait for the detection: see `waitForDetection`.
+ * @throws InvalidDetectionInputError when the request or `options.id` is unusable (a bucket or key
+ *   S3 would refuse, a negative channel, a NaN threshold, …): thrown before any call to Temporal,
+ *   so nothing is started.
  * @throws DetectionIdConflictError when `options.id` names a running or completed detection of a
  *   different request (nothing is started).
  * @throws TemporalUnreachableError when Temporal does not answer; the start may or may not have
@@ -128,6 +181,18 @@ export async function startDetection(
   input: DetectInput,
   options: StartDetectionOptions = {},
 ): Promise<StartedDetection> {
+  const problems = [
+    ...detectInputProblems(input),
+    // The id becomes the default result key; with a key of its own, only Temporal's rules apply.
+    ...(options.id === undefined
+      ? []
+      : input?.result?.key === undefined
+        ? workflowIdProblems(options.id, 'id')
+        : options.id === ''
+          ? ['id must not be empty']
+          : []),
+  ];
+  if (problems.length > 0) throw new InvalidDetectionInputError(problems);
   const hash = requestHash(input);
   const workflowId = options.id ?? `detect-${hash.slice(0, 32)}`;
   const token = randomUUID();
@@ -161,7 +226,8 @@ export async function startDetection(
 /**
  * Where a detection stands, read once: its live status (the `status` query) while running, its
  * result once completed, its failure once it ended without one, or `not-found`. Idempotent, no
- * side effects. Reads the latest run of `workflowId`.
+ * side effects. Reads the latest run of `workflowId`. A detection waiting for a platform lease
+ * also says how many requests are `ahead` of it (asked of the platform's capacity workflow).
  * @throws TemporalUnreachableError when Temporal does not answer.
  * @example const view = await getDetection(client, 'detect-1'); if (view.state === 'running') view.status.phase
  */
@@ -176,7 +242,12 @@ export async function getDetection(client: Client, workflowId: string): Promise<
       throw err;
     }
     if (description.status.name === 'RUNNING') {
-      return { workflowId, state: 'running', status: await handle.query(statusQuery) };
+      const status = await handle.query(statusQuery);
+      const waiting = status.phase === 'waiting-for-capacity' && status.lease && !status.lease.granted;
+      const ahead = waiting
+        ? await leasesAhead(client, status.lease!.capacityWorkflowId, status.lease!.leaseId)
+        : undefined;
+      return { workflowId, state: 'running', status, ...(ahead !== undefined && { ahead }) };
     }
     return await outcome(client, workflowId);
   });

@@ -15,6 +15,7 @@
  */
 export {
   canonicalJson,
+  canonicalRequest,
   detectionId,
   getDetection,
   startDetection,
@@ -34,7 +35,39 @@ export {
   workerOptions,
 } from './connection.ts';
 export { DetectionIdConflictError } from './detection-id-conflict-error.ts';
+export { InvalidDetectionInputError } from './invalid-detection-input-error.ts';
+export { ConfigError } from '../config/config-error.ts';
+export type { Env } from '../config/env.ts';
+export {
+  batchId,
+  cancelBatch,
+  getBatch,
+  pauseBatch,
+  resumeBatch,
+  startBatch,
+  waitForBatch,
+  type BatchView,
+  type StartBatchOptions,
+  type WaitForBatchOptions,
+} from './batches.ts';
+export { BatchUpdateRejectedError } from './batch-update-rejected-error.ts';
+export {
+  BATCH_WORKFLOW_TYPE,
+  progressQuery,
+  type BatchInput,
+  type BatchProgress,
+  type BatchSummary,
+  type BatchWorkflow,
+} from '../shared/batch.ts';
 export { TemporalUnreachableError } from './temporal-unreachable-error.ts';
+export {
+  getPlatformCapacity,
+  leasesAhead,
+  PlatformCapacityNotStartedError,
+  platformCapacityWorkflowId,
+  setPlatformCapacity,
+  type CapacityState,
+} from './platform.ts';
 export {
   DEFAULT_TASK_QUEUE,
   DETECT_WORKFLOW_TYPE,

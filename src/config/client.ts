@@ -5,7 +5,17 @@
  */
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../shared/task-queues.ts';
-import { boolean, endpointUrl, type Env, optional, readVariables, required, text } from './variables.ts';
+import {
+  boolean,
+  bucketName,
+  endpointUrl,
+  type Env,
+  optional,
+  readVariables,
+  required,
+  temporalAddress,
+  text,
+} from './variables.ts';
 
 /** S3 settings, for `createS3Client` and for where media and results go. */
 export interface StorageConfig {
@@ -74,7 +84,24 @@ export function storageVariables(needs: readonly StorageNeed[]) {
 }
 
 /**
- * Reads the client side's settings from `env` (TASK_QUEUE, S3_*, AWS_*), every problem at once.
+ * Bucket names a command would send to S3, checked at start (exit 2) rather than answered by S3
+ * with `InvalidBucketName` halfway through an upload or a read.
+ */
+const clientBucketNames = z.object({
+  S3_BUCKET: optional(bucketName),
+  S3_RESULT_BUCKET: optional(bucketName),
+});
+
+/**
+ * TEMPORAL_ADDRESS's form, checked with the other variables so one run reports every problem.
+ * `@temporalio/envconfig` still owns the connection (profiles, TLS, API key); a bad address that
+ * comes from a profile file is refused by `connectClient` / `connectWorker`, also as a ConfigError.
+ */
+export const temporalVariables = z.object({ TEMPORAL_ADDRESS: optional(temporalAddress) });
+
+/**
+ * Reads the client side's settings from `env` (TASK_QUEUE, S3_*, AWS_*), every problem at once;
+ * S3_BUCKET and S3_RESULT_BUCKET must be valid S3 bucket names, TEMPORAL_ADDRESS host or host:port.
  * DETECTOR_* and WORKER_* are not read. Pure apart from reading `env`; call once at start-up.
  * @throws ConfigError listing each missing or invalid variable by name.
  * @example loadClientConfig(env, ['mediaBucket']).storage.mediaBucket // a string, no `!`
@@ -83,6 +110,6 @@ export function loadClientConfig<N extends StorageNeed = never>(
   env: Env,
   needs: readonly N[] = [],
 ): ClientConfig<N> {
-  const [client] = readVariables(env, [storageVariables(needs)]);
+  const [client] = readVariables(env, [storageVariables(needs), clientBucketNames, temporalVariables]);
   return client as ClientConfig<N>;
 }

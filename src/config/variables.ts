@@ -9,14 +9,12 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { extraHeaderProblems } from '../activities/detector/headers.ts';
 import { parseOrigin } from '../activities/detector/origins.ts';
+import { bucketNameProblems } from '../shared/s3-names.ts';
 import { ConfigError } from './config-error.ts';
+import type { Env } from './env.ts';
+import { temporalAddressProblems } from './temporal-address.ts';
 
-/**
- * The environment a process reads its settings from: `process.env`, or an explicit object in tests
- * (possibly with `.stack/env` merged in). The one Env type of the project.
- * @example const env: Env = { ...process.env, TASK_QUEUE: 'tq' }
- */
-export type Env = Record<string, string | undefined>;
+export type { Env } from './env.ts';
 
 /** Timers in Node hold at most 2^31-1 ms (about 24.8 days); a larger value fires after 1 ms. */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -56,16 +54,20 @@ function got(input: unknown): string {
  * @example positiveInt(10_000).parse('16') // 16
  */
 export function positiveInt(max = Number.MAX_SAFE_INTEGER) {
-  return z
-    .string()
-    .refine((value) => /^\d+$/.test(value) && Number.isSafeInteger(Number(value)) && Number(value) > 0, {
-      error: (issue) => `must be a positive integer, ${got(issue.input)}`,
-      abort: true,
-    })
-    .refine((value) => Number(value) <= max, {
-      error: (issue) => `must be at most ${max}, ${got(issue.input)}`,
-    })
-    .transform(Number);
+  // One transform, not refine(abort) + refine: an aborting issue would stop the checks of the
+  // enclosing object, hiding its cross-variable problems (review 5, item 7).
+  return z.string().transform((value, ctx) => {
+    const number = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number <= 0) {
+      ctx.addIssue({ code: 'custom', message: `must be a positive integer, ${got(value)}` });
+      return z.NEVER;
+    }
+    if (number > max) {
+      ctx.addIssue({ code: 'custom', message: `must be at most ${max}, ${got(value)}` });
+      return z.NEVER;
+    }
+    return number;
+  });
 }
 
 /**
@@ -102,6 +104,34 @@ export const queryName = z.string().refine((value) => /^[A-Za-z0-9._~-]{1,100}$/
     `must be a query parameter name (letters, digits, . _ ~ -), got ${JSON.stringify(String(issue.input).slice(0, 100))}`,
 });
 
+/**
+ * An S3 bucket name that passes {@link bucketNameProblems}, reported as
+ * `S3_BUCKET "Bad_Name" is not a valid S3 bucket name: uppercase letters, …`.
+ * @example bucketName.parse('results') // 'results'
+ */
+export const bucketName = z.string().superRefine((value, ctx) => {
+  for (const problem of bucketNameProblems(value, ''))
+    ctx.addIssue({ code: 'custom', message: problem.trim() });
+});
+
+/**
+ * A Temporal frontend address, `host` or `host:port` (see {@link temporalAddressProblems}),
+ * reported as `TEMPORAL_ADDRESS must be host or host:port …, got "::::"`.
+ * @example temporalAddress.parse('127.0.0.1:7233') // '127.0.0.1:7233'
+ */
+export const temporalAddress = z.string().superRefine((value, ctx) => {
+  for (const message of temporalAddressProblems(value)) ctx.addIssue({ code: 'custom', message });
+});
+
+/**
+ * `value` fit to echo: anything before an `@` in the authority (a user name and password, in any
+ * scheme, parsable or not) becomes `***`.
+ * @example withoutCredentials('ftp://user:hunter2@x/a') // 'ftp://***@x/a'
+ */
+export function withoutCredentials(value: string): string {
+  return value.replace(/^([^/?#]*?\/\/|)[^/?#]*@/, '$1***@');
+}
+
 /** An http(s) URL without credentials (which are never echoed), or an issue and undefined. */
 function httpUrl(value: string, ctx: z.RefinementCtx): URL | undefined {
   let url: URL | undefined;
@@ -111,7 +141,8 @@ function httpUrl(value: string, ctx: z.RefinementCtx): URL | undefined {
     url = undefined;
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    ctx.addIssue({ code: 'custom', message: `must be an http(s) URL, ${got(value)}` });
+    // Any scheme may carry a password (ftp://user:secret@host); never echo it.
+    ctx.addIssue({ code: 'custom', message: `must be an http(s) URL, ${got(withoutCredentials(value))}` });
     return undefined;
   }
   if (url.username || url.password) {
@@ -219,25 +250,57 @@ export const pemFile = z.string().transform((path, ctx) => {
 const HEADERS_SHAPE = 'must be a JSON object of strings, e.g. {"Authorization":"Bearer …"}';
 
 /**
+ * The parser's complaint without any of the input: V8 quotes the offending text in some messages
+ * (`Unexpected token 'B', "…Bearer sec…" is not valid JSON`), and the input may hold a credential.
+ */
+function jsonProblem(err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  const positioned = /^([^"]*?) at position (\d+)/.exec(message);
+  if (positioned) return `${positioned[1]} at position ${positioned[2]}`;
+  if (/^Unexpected end of JSON input/.test(message)) return 'Unexpected end of JSON input';
+  if (/^Unexpected token/.test(message)) return 'Unexpected token (strings need double quotes)';
+  return 'it cannot be parsed';
+}
+
+/**
  * A JSON object of string values (`{"Authorization": "Bearer …"}`) that passes the rules the
- * detector client enforces; problems name the header, never its value (likely a credential).
+ * detector client enforces; problems name the header, never its value (likely a credential):
+ * `is not valid JSON: Expected property name or '}' in JSON at position 1`, `must be a JSON object …, got an array`,
+ * `: header "X" must be a string, got a number`.
  * @example headers.parse('{"X-Tenant":"t1"}') // { 'X-Tenant': 't1' }
  */
 export const headers = z.string().transform((value, ctx) => {
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
-  } catch {
-    parsed = undefined;
-  }
-  const record = z.record(z.string(), z.string()).safeParse(parsed);
-  if (!record.success) {
-    ctx.addIssue({ code: 'custom', message: HEADERS_SHAPE });
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `is not valid JSON: ${jsonProblem(err)}; it ${HEADERS_SHAPE}` });
     return z.NEVER;
   }
-  const problems = extraHeaderProblems(record.data);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    const kind = parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : `a ${typeof parsed}`;
+    ctx.addIssue({ code: 'custom', message: `${HEADERS_SHAPE}, got ${kind}` });
+    return z.NEVER;
+  }
+  const record: Record<string, string> = {};
+  let ok = true;
+  for (const [name, headerValue] of Object.entries(parsed)) {
+    if (typeof headerValue === 'string') {
+      record[name] = headerValue;
+      continue;
+    }
+    ok = false;
+    const kind =
+      headerValue === null ? 'null' : Array.isArray(headerValue) ? 'an array' : `a ${typeof headerValue}`;
+    ctx.addIssue({
+      code: 'custom',
+      message: `: header ${JSON.stringify(name.slice(0, 100))} must be a string, got ${kind}`,
+    });
+  }
+  if (!ok) return z.NEVER;
+  const problems = extraHeaderProblems(record);
   for (const problem of problems) ctx.addIssue({ code: 'custom', message: `: ${problem}` });
-  return problems.length === 0 ? record.data : z.NEVER;
+  return problems.length === 0 ? record : z.NEVER;
 });
 
 /**

@@ -5,9 +5,11 @@
 import { z } from 'zod';
 import { LOCATION_RESOLUTIONS, type LocationResolution } from '../activities/detector/client.ts';
 import { DETECTOR_DEFAULTS } from '../activities/detector/defaults.ts';
-import { type ClientConfig, storageVariables } from './client.ts';
+import { DEFAULT_PLATFORM_CAPACITY, MAX_PLATFORM_CAPACITY } from '../shared/platform-capacity.ts';
+import { type ClientConfig, storageVariables, temporalVariables } from './client.ts';
 import {
   baseUrl,
+  bucketName,
   type Env,
   headers,
   MAX_TIMER_MS,
@@ -54,6 +56,12 @@ export interface DetectorConfig {
   connections: number;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
+  /**
+   * The platform's parallel slots (DETECTOR_CAPACITY, default 8): the capacity the platform's
+   * capacity workflow starts with when this worker starts it. Later changes go through
+   * `rdd platform capacity N`, not this variable.
+   */
+  capacity: number;
 }
 
 /** The worker's own limits. */
@@ -94,17 +102,26 @@ export const detectorVariables = z
     DETECTOR_CONNECTIONS: optional(positiveInt(10_000)),
     DETECTOR_HEADERS_TIMEOUT_MS: optional(positiveInt(MAX_TIMER_MS)),
     DETECTOR_BODY_TIMEOUT_MS: optional(positiveInt(MAX_TIMER_MS)),
+    DETECTOR_CAPACITY: optional(positiveInt(MAX_PLATFORM_CAPACITY)),
   })
-  .transform((vars, ctx): DetectorConfig => {
+  .refine(
+    (vars) =>
+      (vars[PARAM.reference] ?? DETECTOR_DEFAULTS.channelParams.reference) !==
+      (vars[PARAM.questioned] ?? DETECTOR_DEFAULTS.channelParams.questioned),
+    {
+      // Checked even when another variable is invalid, so one run reports every problem.
+      when: () => true,
+      path: [],
+      error: (issue) => {
+        const vars = issue.input as Record<string, string | undefined>;
+        const both = vars[PARAM.reference] ?? DETECTOR_DEFAULTS.channelParams.reference;
+        return `${PARAM.reference} and ${PARAM.questioned} must differ, both are "${both}"`;
+      },
+    },
+  )
+  .transform((vars): DetectorConfig => {
     const reference = vars[PARAM.reference] ?? DETECTOR_DEFAULTS.channelParams.reference;
     const questioned = vars[PARAM.questioned] ?? DETECTOR_DEFAULTS.channelParams.questioned;
-    if (reference === questioned) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [],
-        message: `${PARAM.reference} and ${PARAM.questioned} must differ, both are "${reference}"`,
-      });
-    }
     return {
       url: vars.DETECTOR_URL,
       headers: vars.DETECTOR_HEADERS ?? {},
@@ -119,6 +136,7 @@ export const detectorVariables = z
       connections: vars.DETECTOR_CONNECTIONS ?? DETECTOR_DEFAULTS.connections,
       headersTimeoutMs: vars.DETECTOR_HEADERS_TIMEOUT_MS ?? DETECTOR_DEFAULTS.headersTimeoutMs,
       bodyTimeoutMs: vars.DETECTOR_BODY_TIMEOUT_MS ?? DETECTOR_DEFAULTS.bodyTimeoutMs,
+      capacity: vars.DETECTOR_CAPACITY ?? DEFAULT_PLATFORM_CAPACITY,
     };
   });
 
@@ -136,17 +154,29 @@ export const workerVariables = z
   }));
 
 /**
+ * The buckets' names, checked here because the worker writes results with them: a name S3 would
+ * refuse fails at start (exit 2), not on every detection's last step.
+ */
+export const workerBucketVariables = z.object({
+  S3_BUCKET: optional(bucketName),
+  S3_RESULT_BUCKET: optional(bucketName),
+});
+
+/**
  * Reads everything a worker needs from `env`, every problem at once: DETECTOR_URL and a result
- * bucket (S3_RESULT_BUCKET or S3_BUCKET) are required, the CA file is read and parsed here.
+ * bucket (S3_RESULT_BUCKET or S3_BUCKET) are required, bucket names must be valid S3 names, the
+ * CA file is read and parsed here.
  * Call once at start-up.
  * @throws ConfigError listing each missing or invalid variable by name (never a secret's value).
  * @example const config = loadWorkerConfig(process.env); config.detector.url // no `!`
  */
 export function loadWorkerConfig(env: Env): WorkerConfig {
-  const [client, detector, worker] = readVariables(env, [
+  const [client, , detector, worker] = readVariables(env, [
     storageVariables(['resultBucket']),
+    workerBucketVariables,
     detectorVariables,
     workerVariables,
+    temporalVariables,
   ]);
   return { ...(client as ClientConfig<'resultBucket'>), detector, worker };
 }

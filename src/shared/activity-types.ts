@@ -5,6 +5,7 @@
  */
 import type { DetectionResult } from './detection.ts';
 import type { InspectedMedia, MediaRef, MediaRole } from './media.ts';
+import type { ScoreCacheRecord } from './score-cache.ts';
 
 /** Input of `inspectMedia`: one object and the part it plays in the detection. */
 export interface InspectMediaInput {
@@ -31,6 +32,12 @@ export interface SubmittedJob {
    * existed decode without it, and it then counts as 1.
    */
   attempt?: number;
+  /**
+   * Hex SHA-256 of exactly the bytes sent for each file (chain of custody), computed while
+   * streaming. Absent in histories recorded before it existed.
+   */
+  referenceSha256?: string;
+  questionedSha256?: string;
 }
 
 /**
@@ -57,6 +64,11 @@ export interface PlatformInfo {
 export interface RecordResultRequest {
   result: Omit<DetectionResult, 'resultLocation'>;
   location: { bucket?: string; key: string };
+  /**
+   * Present: also write the score cache's pair entry and object index entries (best effort,
+   * create-only) for this computed score. See src/shared/score-cache.ts.
+   */
+  cache?: ScoreCacheRecord;
 }
 
 /** `details[0]` of every failure `recordDetectionResult` throws: where the document was to be written. */

@@ -56,6 +56,18 @@ export interface DetectInput {
   result?: ResultLocation;
   polling?: Partial<PollingPolicy>;
   resubmit?: Partial<ResubmitPolicy>;
+  /**
+   * Answer from the score cache when this pair was scored before (same bytes, channels, config,
+   * params and platform version). Default true; `false` always submits (the fresh score is still
+   * offered to the cache, which keeps the first entry for a pair).
+   */
+  cache?: boolean;
+  /**
+   * The batch this detection is a pair of (set by `batchWorkflow` on its children). Without it the
+   * detection is interactive and goes before every batch pair in the platform's capacity queue;
+   * with it, batches share the platform round-robin by this id (the fairness key).
+   */
+  batchId?: string;
 }
 
 export const Verdict = {
@@ -80,6 +92,13 @@ export function verdictFor(score: number | null, threshold: number): Verdict {
 export interface RecordedMedia extends MediaRef {
   etag: string;
   durationSeconds: number;
+  /**
+   * Chain of custody: hex SHA-256 of the bytes the platform scored, hashed while they were sent. On
+   * a cached result, the content hash the cache matched on (the object's S3 `ChecksumSHA256`, or the
+   * hash recorded when that object version was sent before). Absent in documents recorded before
+   * it existed.
+   */
+  sha256?: string;
 }
 
 /** The result document written to S3 and returned by the workflow. */
@@ -108,16 +127,29 @@ export interface DetectionResult {
    * recorded before it existed.
    */
   uploads?: number;
+  /**
+   * Present (true) when the score came from the score cache: nothing was submitted (`submissions`
+   * and `uploads` 0), and `jobId`, `timestamps.submittedAt` and `completedAt` are the original job's.
+   */
+  cached?: true;
+  /** With `cached`: the workflow id of the detection that computed the score. */
+  cachedFrom?: string;
   resultLocation: { bucket: string; key: string };
 }
 
 /** Answer of the `status` query: where one detection stands. */
 export interface DetectionStatus {
-  phase: 'inspecting' | 'submitting' | 'waiting' | 'recording' | 'done' | 'failed';
+  /** `waiting-for-capacity`: queued for a platform lease (see `lease`), nothing submitted yet. */
+  phase: 'inspecting' | 'waiting-for-capacity' | 'submitting' | 'waiting' | 'recording' | 'done' | 'failed';
   jobId: string | null;
   lastState: string | null;
   checks: number;
   submissions: number;
   /** When the next status check is due (ISO), while waiting. */
   nextCheckAt: string | null;
+  /**
+   * The platform lease this detection waits for or holds (absent when it has none, and in runs
+   * started before leases existed): the capacity workflow to ask (`capacityState`) and the lease id.
+   */
+  lease?: { capacityWorkflowId: string; leaseId: string; granted: boolean };
 }

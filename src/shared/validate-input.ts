@@ -9,6 +9,11 @@ import { bucketNameProblems, objectKeyProblems } from './s3-names.ts';
 
 export { bucketNameProblems, defaultResultKey, objectKeyProblems, workflowIdProblems } from './s3-names.ts';
 
+/** A value as a message shows it: numbers as written (`NaN`, `-1`, `Infinity`; JSON would say `null`). */
+function shown(value: unknown): string {
+  return typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -24,7 +29,7 @@ function mediaProblems(name: string, ref: unknown): string[] {
     problems.push(`${name}.key must be a non-empty string`);
   else problems.push(...objectKeyProblems(media.key, `${name}.key`));
   if (media.channel !== undefined && !(Number.isInteger(media.channel) && media.channel >= 0)) {
-    problems.push(`${name}.channel must be a 0-based channel index, got ${JSON.stringify(media.channel)}`);
+    problems.push(`${name}.channel must be a 0-based channel index, got ${shown(media.channel)}`);
   }
   return problems;
 }
@@ -34,7 +39,7 @@ function positiveNumbers(name: string, value: unknown): string[] {
   if (!isRecord(value)) return [`${name} must be an object`];
   return Object.entries(value)
     .filter(([, v]) => typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-    .map(([k, v]) => `${name}.${k} must be a non-negative number, got ${JSON.stringify(v)}`);
+    .map(([k, v]) => `${name}.${k} must be a non-negative number, got ${shown(v)}`);
 }
 
 /**
@@ -61,7 +66,7 @@ export function detectInputProblems(input: unknown): string[] {
     value.threshold !== undefined &&
     !(typeof value.threshold === 'number' && Number.isFinite(value.threshold))
   ) {
-    problems.push(`threshold must be a finite number, got ${JSON.stringify(value.threshold)}`);
+    problems.push(`threshold must be a finite number, got ${shown(value.threshold)}`);
   }
   if (value.result !== undefined) {
     if (!isRecord(value.result)) problems.push('result must be an object {bucket?, key?}');

@@ -44,7 +44,9 @@ export function formatResult(result: DetectionResult, notRecorded?: string): str
     `score       ${score}`,
     `verdict     ${result.verdict} (threshold ${result.threshold})`,
     `job         ${result.jobId} on ${result.platform.url} (version ${result.platform.version ?? 'unknown'})`,
-    `checks      ${result.checks} over ${result.submissions} submission(s)`,
+    result.cached
+      ? `cached      score of ${result.cachedFrom ?? 'an earlier detection'}; nothing submitted`
+      : `checks      ${result.checks} over ${result.submissions} submission(s)`,
     notRecorded === undefined
       ? `recorded    ${formatMediaRef(result.resultLocation)}`
       : `recorded    NO: ${notRecorded}`,
@@ -87,14 +89,59 @@ export interface FailureReport {
  */
 export function reportFailure(
   failure: DetectionFailure,
-  options: { workflowId: string; json: boolean; uploads?: readonly LocalUpload[] },
+  options: { workflowId: string; json: boolean; uploads?: readonly LocalUpload[]; channelHint?: boolean },
 ): FailureReport {
   const local = (text: string) => withLocalPaths(text, options.uploads ?? []);
-  const message = `detection ${options.workflowId} failed: ${local(`${failure.type}: ${failure.message}`)}`;
+  const hint = options.channelHint ? channelOptionHint(failure) : undefined;
+  const message =
+    `detection ${options.workflowId} failed: ${local(`${failure.type}: ${failure.message}`)}` +
+    (hint === undefined ? '' : `; ${hint}`);
   const result = unrecordedResult(failure);
-  if (!result) return { message };
+  const described = { type: failure.type, message: failure.message };
+  if (!result) {
+    return options.json
+      ? { stdout: failureJson(options.workflowId, 'failed', described), message }
+      : { message };
+  }
   const stdout = options.json
-    ? JSON.stringify({ ...result, failure: { type: failure.type, message: failure.message } }, null, 2)
+    ? JSON.stringify({ ...result, state: 'failed', failure: described }, null, 2)
     : local(formatResult(result, failure.message));
   return { stdout, message };
+}
+
+/**
+ * The `--json` document of a command that ends without a result (exit code ≠ 0): which detection
+ * (null when none was started), how it stands and why, e.g.
+ * `{"workflowId":"detect-1","state":"failed","failure":{"type":"MediaNotAudio","message":"…"}}`.
+ * `state` is the detection's (`failed`, `running`, `not-found`), or `not-started` / `unknown` when
+ * the command could not start it or ask about it. Pure.
+ * @example failureJson('detect-1', 'running', { type: 'StillRunning', message: '…' })
+ */
+export function failureJson(
+  workflowId: string | null,
+  state: 'failed' | 'running' | 'not-found' | 'not-started' | 'unknown',
+  failure: { type: string; message: string },
+  extra: Record<string, unknown> = {},
+): string {
+  return JSON.stringify({ workflowId, state, ...extra, failure }, null, 2);
+}
+
+/**
+ * For a channel failure of inspection (`MediaChannelRequired`, `MediaChannelOutOfRange`), the
+ * `rdd detect` option that fixes it, e.g. `choose a channel with --questioned-channel <0–1>`;
+ * undefined for any other failure. Pure.
+ * @example channelOptionHint({ type: 'MediaChannelRequired', message: 'questioned s3://b/k has 2 channels; …' })
+ *   // 'choose a channel with --questioned-channel <0–1>'
+ */
+export function channelOptionHint(failure: Pick<DetectionFailure, 'type' | 'message'>): string | undefined {
+  if (
+    failure.type !== FailureType.MediaChannelRequired &&
+    failure.type !== FailureType.MediaChannelOutOfRange
+  )
+    return undefined;
+  const role = /^(reference|questioned)\b/.exec(failure.message)?.[1];
+  if (role === undefined) return undefined;
+  const channels = Number(/has (\d+) channel/.exec(failure.message)?.[1]);
+  const range = Number.isInteger(channels) && channels > 0 ? ` <0–${channels - 1}>` : ' <n>';
+  return `choose a channel with --${role}-channel${range}`;
 }

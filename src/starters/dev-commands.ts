@@ -71,6 +71,11 @@ export function emulatorCommand() {
     .option('--max-audio-seconds <s>', 'longer audio ends "rejected" (default 7200)', positive)
     .option('--fixtures <file>', 'JSON fixtures keyed by SHA-256 of the questioned file')
     .option('--quiet', 'no request log')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 stopped by SIGINT/SIGTERM, 1 it could not start (port in use, bad fixtures, or\n' +
+        'a production install without dev/), 2 bad arguments.',
+    )
     .action(async (options) => {
       const { runEmulator } = await loadDev(() => import('../../dev/emulator/command.ts'));
       await runEmulator(options);
@@ -101,6 +106,12 @@ export function stackCommand() {
         .option('--no-worker', 'no worker (run your own: rdd worker)')
         .option('--no-emulator', 'no emulator (set DETECTOR_URL to a real Speech Platform for the worker)')
         .option('--headless', 'no Temporal Web UI')
+        .option(
+          '--capacity <n>',
+          "the platform's parallel slots, for the emulator and the worker's leases alike " +
+            '(default RDD_PLATFORM_CAPACITY, else 2)',
+          count,
+        )
         .action(async (options) => {
           const { stackUp } = await loadDev(() => import('../../dev/stack/command.ts'));
           await stackUp({
@@ -109,6 +120,7 @@ export function stackCommand() {
             worker: options.worker,
             emulator: options.emulator,
             temporalUi: !options.headless,
+            ...(options.capacity !== undefined && { capacity: options.capacity }),
           });
         }),
     )

@@ -73,6 +73,7 @@ export function helpHint(commandPath: string): string {
  *   argument, invalid option value, `rdd` alone) 2;
  * - `CliError` / `UsageError`: its code, `<command>: <message>` (a usage error adds the help hint);
  * - `ConfigError`: 2, every problem listed;
+ * - `S3RequestError` (src/storage; by its `name`): 1, its one line (it names object and setting);
  * - `TemporalUnreachableError` (src/client; matched by its `name`, so that parsing and help never
  *   load the Temporal SDK): 5;
  * - anything else: 1, one line `<command>: <name>: <message>`; `DEBUG=1` adds the stack.
@@ -93,6 +94,12 @@ export function reportError(
   if (err instanceof ConfigError) {
     stderr(`${commandPath}: ${err.message}\n`);
     return ExitCode.Usage;
+  }
+  // S3 refused or did not answer a command's request (src/storage): its message names the object,
+  // the setting and what S3 said. Exit 1: the command failed; a bad bucket NAME is a ConfigError.
+  if (err instanceof Error && err.name === 'S3RequestError') {
+    stderr(`${commandPath}: ${err.message}\n`);
+    return ExitCode.Failed;
   }
   if (err instanceof Error && err.name === 'TemporalUnreachableError') {
     stderr(`${commandPath}: ${err.message}\n`);

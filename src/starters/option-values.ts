@@ -57,3 +57,16 @@ export function collectPairs(
   if (at <= 0) throw new InvalidArgumentError('Expected name=value.');
   return { ...previous, [raw.slice(0, at)]: raw.slice(at + 1) };
 }
+
+/**
+ * An option that may be given once: a second `--id a --id b` is an error (exit 2) instead of the
+ * last one silently winning. Wraps `parse` (default: the text as typed). Only for options without
+ * a default value (commander passes the default as `previous`). Pure.
+ * @example new Option('--id <id>').argParser(once())
+ */
+export function once<T = string>(parse: (raw: string) => T = (raw) => raw as T) {
+  return (raw: string, previous: T | undefined): T => {
+    if (previous !== undefined) throw new InvalidArgumentError('Given more than once; give it once.');
+    return parse(raw);
+  };
+}

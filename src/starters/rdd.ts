@@ -11,8 +11,11 @@
  */
 import { Command, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { detectCommand } from './detect-command.ts';
+import { batchCommand } from './batch-command.ts';
+import { calibrateCommand } from './calibrate-command.ts';
 import { demoCommand, emulatorCommand, stackCommand } from './dev-commands.ts';
 import { EXIT_CODES_HELP, ExitCode, helpHint, reportError } from './exit-codes.ts';
+import { platformCommand } from './platform-command.ts';
 import { resultCommand } from './result-command.ts';
 import { workerCommand } from './worker-command.ts';
 
@@ -20,7 +23,10 @@ import { workerCommand } from './worker-command.ts';
 const COMMANDS: readonly (() => CommandUnknownOpts)[] = [
   workerCommand,
   detectCommand,
+  batchCommand,
+  calibrateCommand,
   resultCommand,
+  platformCommand,
   emulatorCommand,
   stackCommand,
   demoCommand,
@@ -39,8 +45,43 @@ export function createProgram(): Command {
     )
     .addHelpText('after', `\n${EXIT_CODES_HELP}`);
   for (const command of COMMANDS) program.addCommand(command());
+  program.helpCommand(false).addCommand(helpCommand(program));
   configureTree(program);
   return program;
+}
+
+/**
+ * `rdd help [command…]`: the help of a command (`rdd help stack up`), of the program without one.
+ * Replaces commander's implicit help command, which answers an unknown name with the program's help
+ * and exit 1; here it is a usage error like `rdd bogus`: `unknown command 'bogus'`, exit 2.
+ */
+function helpCommand(program: CommandUnknownOpts): CommandUnknownOpts {
+  return new Command('help')
+    .description('display help for command')
+    .argument('[command...]', 'the command, e.g. `detect` or `stack up`')
+    .action((names) => {
+      let target: CommandUnknownOpts = program;
+      for (const name of names) {
+        const sub = target.commands.find((c) => c.name() === name || c.aliases().includes(name));
+        // Reported by the command that lacks it, as `rdd stack bogus` is: `rdd stack: unknown …`.
+        if (!sub)
+          target.error(`unknown command '${name}'`, { code: 'commander.unknownCommand', exitCode: 2 });
+        target = sub;
+      }
+      target.help();
+    });
+}
+
+/**
+ * A reader that closed the pipe early (`rdd worker --help | head -2`) is not a failure of ours:
+ * the rest of the output is dropped instead of ending in an unhandled EPIPE and a stack trace.
+ */
+function ignoreClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    });
+  }
 }
 
 /** The same error handling on every command: `addCommand` does not pass settings down. */
@@ -80,4 +121,7 @@ export async function runCli(argv: readonly string[], program = createProgram())
   }
 }
 
-if (import.meta.main) process.exitCode = await runCli(process.argv.slice(2));
+if (import.meta.main) {
+  ignoreClosedPipes();
+  process.exitCode = await runCli(process.argv.slice(2));
+}

@@ -3,6 +3,7 @@
  * asks Temporal (through the typed client) whether the detection is running, failed or unknown.
  */
 import { Command } from '@commander-js/extra-typings';
+import { once } from './option-values.ts';
 
 /** The options of `rdd result`, as parsed. */
 export interface ResultOptions {
@@ -25,8 +26,8 @@ export function resultCommand() {
     )
     .argument('<workflowId>', 'the detection, as `rdd detect` printed it')
     .option('--json', 'print the result document as JSON')
-    .option('--bucket <bucket>', 'read the result from this bucket (default S3_RESULT_BUCKET)')
-    .option('--key <key>', 'read the result at this key (default results/<workflowId>.json)')
+    .option('--bucket <bucket>', 'read the result from this bucket (default S3_RESULT_BUCKET)', once())
+    .option('--key <key>', 'read the result at this key (default results/<workflowId>.json)', once())
     .addHelpText(
       'after',
       '\nExit codes: 0 printed, 1 the detection failed, 2 bad arguments, 3 still running, 4 no such\n' +

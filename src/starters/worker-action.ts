@@ -4,20 +4,40 @@
 import { connectWorker, temporalAddress } from '../client/connection.ts';
 import { TemporalUnreachableError, transportReason } from '../client/temporal-unreachable-error.ts';
 import { loadWorkerConfig } from '../config.ts';
+import { createS3Client } from '../storage/s3-client.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
+import { checkResultBucket } from './result-bucket-check.ts';
 import { withStackEnv } from './stack-env.ts';
 
 import { createDetectionWorker } from '../worker.ts';
 
 /**
  * Runs the worker until a shutdown signal; resolves after a graceful stop.
- * @throws ConfigError (exit 2); CliError with exit code 5 when Temporal stayed unreachable for
+ * Before polling it checks that the result bucket exists (HeadBucket; S3 that does not answer is
+ * retried with back-off for WORKER_CONNECT_TIMEOUT_MS).
+ * @throws ConfigError (exit 2); CliError exit 2 when the result bucket does not exist or is denied,
+ *   exit 1 when S3 stayed unreachable, exit 5 when Temporal stayed unreachable for
  *   WORKER_CONNECT_TIMEOUT_MS; anything else is fatal (exit 1).
  */
 export async function worker(): Promise<void> {
   const env = withStackEnv();
   const config = loadWorkerConfig(env);
   const address = temporalAddress(env);
+  const endpoint = config.storage.endpoint ?? 'AWS S3';
+  const s3 = createS3Client(config.storage);
+  try {
+    await checkResultBucket(s3, config.storage.resultBucket, {
+      endpoint,
+      timeoutMs: config.worker.connectTimeoutMs,
+      onRetry: ({ reason, delayMs }) =>
+        console.error(
+          `rdd worker: cannot reach S3 at ${endpoint} to check the result bucket ` +
+            `${config.storage.resultBucket} (${reason}); retrying in ${Math.max(1, Math.round(delayMs / 1000))} s`,
+        ),
+    });
+  } finally {
+    s3.destroy();
+  }
   let connected;
   try {
     connected = await connectWorker(env, {

@@ -21,3 +21,13 @@ function isS3ServiceError(err: unknown): err is S3ServiceError {
 export function s3Status(err: unknown): number | undefined {
   return isS3ServiceError(err) ? err.$metadata?.httpStatusCode : undefined;
 }
+
+/**
+ * S3's error code (`NoSuchBucket`, `SignatureDoesNotMatch`, …) of a service error, or undefined for
+ * network errors and non-S3 errors. A bodiless answer (any HEAD) gives `NotFound` or `Unknown`.
+ * Never throws.
+ * @example if (s3ErrorCode(err) === 'NoSuchBucket') …
+ */
+export function s3ErrorCode(err: unknown): string | undefined {
+  return isS3ServiceError(err) ? err.name : undefined;
+}

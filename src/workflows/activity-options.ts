@@ -28,6 +28,25 @@ export const DETECTOR_CHECK = {
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 } satisfies ActivityOptions;
 
+/**
+ * A signal or signalWithStart through Temporal (asking for a platform lease). Retried until it
+ * goes through: the detection's deadline bounds it, and a lost request would leave the detection
+ * waiting for a grant that never comes.
+ */
+export const TEMPORAL_SIGNAL = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+} satisfies ActivityOptions;
+
+/**
+ * Describe calls through Temporal (the capacity workflow's check for closed lease holders). Few
+ * attempts: the check runs again at the next interval, and must never hold up grants.
+ */
+export const TEMPORAL_DESCRIBE = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 3 },
+} satisfies ActivityOptions;
+
 /** Informational calls whose failure must never fail a detection. */
 export const DETECTOR_INFO = {
   startToCloseTimeout: '30 seconds',
@@ -45,4 +64,20 @@ export const STORAGE_WRITE = {
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '15 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10 },
+} satisfies ActivityOptions;
+
+/**
+ * Batch bookkeeping in S3 (a manifest page, one run's row file): quick, retried without an attempt
+ * limit, since a batch must outlast an S3 outage; permanent answers are not retried.
+ */
+export const BATCH_STORAGE = {
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+} satisfies ActivityOptions;
+
+/** The batch report: reads every row file and renders the page; heartbeats per file written. */
+export const BATCH_REPORT = {
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
 } satisfies ActivityOptions;

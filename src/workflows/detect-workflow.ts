@@ -4,13 +4,20 @@ import {
   CancellationScope,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import type { JobCheck, RecordResultFailureDetails, SubmittedJob } from '../shared/activity-types.ts';
+import type {
+  JobCheck,
+  PlatformInfo,
+  RecordResultFailureDetails,
+  SubmittedJob,
+} from '../shared/activity-types.ts';
+import type { ScoreCacheLookup } from '../shared/score-cache.ts';
 import {
   DEFAULT_POLLING,
   DEFAULT_RESUBMIT,
@@ -22,6 +29,7 @@ import {
   type ResubmitPolicy,
 } from '../shared/detection.ts';
 import { FailureType } from '../shared/failure-types.ts';
+import { platformLease, type PlatformLease } from './platform-lease.ts';
 import { statusQuery } from '../shared/workflows.ts';
 import type { InspectedMedia } from '../shared/media.ts';
 import { defaultResultKey, detectInputProblems, workflowIdProblems } from '../shared/validate-input.ts';
@@ -33,7 +41,7 @@ import {
   STORAGE_WRITE,
 } from './activity-options.ts';
 
-const { inspectMedia } = proxyActivities<Activities>(STORAGE_READ);
+const { inspectMedia, lookupScoreCache } = proxyActivities<Activities>(STORAGE_READ);
 const { submitDetectionJob } = proxyActivities<Activities>(DETECTOR_SUBMIT);
 const { checkDetectionJob } = proxyActivities<Activities>(DETECTOR_CHECK);
 const { getPlatformInfo } = proxyActivities<Activities>(DETECTOR_INFO);
@@ -46,6 +54,9 @@ type FinishedJob = {
   completedAt: string;
   /** Submit attempts that may have reached the platform, over all submissions. */
   uploads: number;
+  /** SHA-256 of the bytes the last (scored) submission sent; absent in older histories. */
+  referenceSha256?: string | undefined;
+  questionedSha256?: string | undefined;
 };
 type TerminalCheck = Extract<JobCheck, { state: 'done' | 'failed' | 'rejected' | 'lost' }>;
 
@@ -53,6 +64,9 @@ type TerminalCheck = Extract<JobCheck, { state: 'done' | 'failed' | 'rejected' |
  * One referential deepfake detection: inspect both recordings, submit them to the platform, wait
  * for the job with durable timers, resubmit when the platform loses or fails it (bounded), and
  * record the scored result in S3 exactly once. Media bytes never pass through the workflow.
+ * A pair scored before (same bytes, channels, config, params, platform version) is answered from
+ * the score cache unless `input.cache === false`: `cached: true`, nothing submitted. A computed
+ * score records the SHA-256 of the bytes sent for each file and is offered to the cache.
  *
  * Fails with a non-retryable ApplicationFailure whose `type` is a `FailureType` and whose message
  * names the bad input. Cancelling it cancels the in-flight activity and records nothing. Input
@@ -85,23 +99,36 @@ export async function detectWorkflow(input: DetectInput): Promise<DetectionResul
     nextCheckAt: null,
   };
   setHandler(statusQuery, () => ({ ...status }));
+  const lease = platformLease(input, status);
 
   try {
-    const [reference, questioned] = await Promise.all([
-      inspectMedia({ media: input.reference, role: 'reference' }),
-      inspectMedia({ media: input.questioned, role: 'questioned' }),
-    ]);
+    const [reference, questioned] = await inspectBoth(input);
     const platform = await getPlatformInfo();
+    // Histories from before the score cache went from the platform info straight to submitting.
+    const scoreCache = patched('score-cache');
+    if (scoreCache && input.cache !== false) {
+      const hit = await cachedResult({ input, reference, questioned, platform, threshold, status });
+      if (hit) return hit;
+    }
     const job = await withinDeadline(polling.deadline, () =>
-      runDetection({ input, reference, questioned, polling, resubmit, status, correlationId: workflowId }),
-    );
+      runDetection({
+        input,
+        reference,
+        questioned,
+        polling,
+        resubmit,
+        status,
+        correlationId: workflowId,
+        lease,
+      }),
+    ).finally(() => lease.release());
 
     status.phase = 'recording';
     const request = {
       result: {
         workflowId,
-        reference: recorded(reference),
-        questioned: recorded(questioned),
+        reference: recorded(reference, job.referenceSha256),
+        questioned: recorded(questioned, job.questionedSha256),
         score: job.score,
         verdict: verdictFor(job.score, threshold),
         threshold,
@@ -117,6 +144,14 @@ export async function detectWorkflow(input: DetectInput): Promise<DetectionResul
         uploads: job.uploads,
       },
       location: { bucket: input.result?.bucket, key: input.result?.key ?? defaultResultKey(workflowId) },
+      ...(scoreCache && {
+        cache: {
+          config: input.config,
+          params: input.params,
+          referenceSizeBytes: reference.sizeBytes,
+          questionedSizeBytes: questioned.sizeBytes,
+        },
+      }),
     };
     let result: DetectionResult;
     try {
@@ -141,6 +176,7 @@ interface DetectionRun {
   resubmit: ResubmitPolicy;
   status: DetectionStatus;
   correlationId: string;
+  lease: PlatformLease;
 }
 
 /** Submits and waits, resubmitting a lost or failed job within the resubmit budget. */
@@ -152,7 +188,10 @@ async function runDetection(run: DetectionRun): Promise<FinishedJob> {
   let lost = 0;
   let failed = 0;
   let uploads = 0;
+  // A lease counts the job from submit until it is terminal; runs started before leases have none.
+  const leased = patched('platform-capacity-lease');
   for (;;) {
+    if (leased) await run.lease.acquire();
     status.phase = 'submitting';
     const job = await submitDetectionJob({
       reference,
@@ -169,6 +208,8 @@ async function runDetection(run: DetectionRun): Promise<FinishedJob> {
     status.lastState = 'pending';
 
     const end = await waitForJob(job, firstCheck, polling, status);
+    // Terminal on the platform: the slot is free (a failure before this point releases in detectWorkflow).
+    if (leased) await run.lease.release();
     switch (end.state) {
       case 'done':
         return {
@@ -177,6 +218,8 @@ async function runDetection(run: DetectionRun): Promise<FinishedJob> {
           submittedAt,
           completedAt: new Date().toISOString(),
           uploads,
+          referenceSha256: job.referenceSha256,
+          questionedSha256: job.questionedSha256,
         };
       case 'rejected':
         throw ApplicationFailure.create({
@@ -265,6 +308,40 @@ async function withinDeadline<T>(seconds: number, fn: () => Promise<T>): Promise
 }
 
 /**
+ * Inspects both files at once. Since `inspect-both`, both inspections are awaited to the end and,
+ * when both fail permanently, the failure names both (the reference's type, both messages), so a
+ * user fixes the two files in one go; histories from before fail on the first failure.
+ */
+async function inspectBoth(input: DetectInput): Promise<[InspectedMedia, InspectedMedia]> {
+  const inspections = [
+    inspectMedia({ media: input.reference, role: 'reference' }),
+    inspectMedia({ media: input.questioned, role: 'questioned' }),
+  ] as const;
+  if (!patched('inspect-both')) return Promise.all(inspections);
+  const [reference, questioned] = await Promise.allSettled(inspections);
+  if (reference.status === 'fulfilled' && questioned.status === 'fulfilled') {
+    return [reference.value, questioned.value];
+  }
+  const failures = [reference, questioned].flatMap((settled) =>
+    settled.status === 'rejected' ? [settled.reason as unknown] : [],
+  );
+  const permanent = failures.map((err) =>
+    err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable
+      ? err.cause
+      : undefined,
+  );
+  const [first, second] = permanent;
+  if (failures.length < 2 || first === undefined || second === undefined) throw failures[0];
+  throw ApplicationFailure.create({
+    type: first.type ?? undefined,
+    message: `${first.message}; and ${second.message}`,
+    nonRetryable: true,
+    details: [{ failures: [first, second].map(({ type, message }) => ({ type, message })) }],
+    cause: failures[0] as Error,
+  });
+}
+
+/**
  * Lifts a permanent activity failure to the workflow's own failure, so its type and its message
  * (which names the bad input) are what the UI and callers see first.
  */
@@ -313,7 +390,84 @@ function isLocationDetails(value: unknown): value is RecordResultFailureDetails 
   return typeof location?.bucket === 'string' && typeof location.key === 'string';
 }
 
-function recorded(media: InspectedMedia) {
+function recorded(media: InspectedMedia, sha256?: string | null) {
   const { bucket, key, channel, etag, durationSeconds } = media;
-  return { bucket, key, ...(channel !== undefined && { channel }), etag, durationSeconds };
+  return {
+    bucket,
+    key,
+    ...(channel !== undefined && { channel }),
+    etag,
+    durationSeconds,
+    ...(sha256 && { sha256 }),
+  };
+}
+
+/**
+ * The score cache's answer, recorded as this detection's result (`cached: true`, nothing
+ * submitted), or undefined on a miss. A failed lookup is a miss: the cache must never fail or
+ * hold up a detection that the platform can score.
+ */
+async function cachedResult(run: {
+  input: DetectInput;
+  reference: InspectedMedia;
+  questioned: InspectedMedia;
+  platform: PlatformInfo;
+  threshold: number;
+  status: DetectionStatus;
+}): Promise<DetectionResult | undefined> {
+  const { input, reference, questioned, platform, threshold, status } = run;
+  let lookup: ScoreCacheLookup;
+  try {
+    lookup = await lookupScoreCache({
+      reference,
+      questioned,
+      config: input.config,
+      params: input.params,
+      platformVersion: platform.version,
+    });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.warn('score cache lookup failed; submitting', {
+      error: err instanceof Error ? err.message : String(err),
+    });
+    return undefined;
+  }
+  if (!lookup.hit) return undefined;
+  const { entry } = lookup;
+  const { workflowId, startTime } = workflowInfo();
+  status.phase = 'recording';
+  status.jobId = entry.jobId;
+  status.lastState = 'done';
+  const request = {
+    result: {
+      workflowId,
+      reference: recorded(reference, lookup.referenceSha256),
+      questioned: recorded(questioned, lookup.questionedSha256),
+      score: entry.score,
+      verdict: verdictFor(entry.score, threshold),
+      threshold,
+      jobId: entry.jobId,
+      platform,
+      timestamps: {
+        startedAt: startTime.toISOString(),
+        submittedAt: entry.timestamps.submittedAt,
+        completedAt: entry.timestamps.completedAt,
+      },
+      checks: 0,
+      submissions: 0,
+      uploads: 0,
+      cached: true as const,
+      cachedFrom: entry.workflowId,
+    },
+    location: { bucket: input.result?.bucket, key: input.result?.key ?? defaultResultKey(workflowId) },
+  };
+  let result: DetectionResult;
+  try {
+    result = await recordDetectionResult(request);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    throw resultNotRecorded(err, request);
+  }
+  status.phase = 'done';
+  return result;
 }

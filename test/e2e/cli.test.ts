@@ -3,13 +3,33 @@
  * `rdd result`, and the bad-input paths, against real Temporal, real S3 and the emulator.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DetectionResult } from '../../src/shared/detection.ts';
-import { nonAudioFile, sha256File, speechWav } from '../helpers/audio.ts';
+import { nonAudioFile, sha256File, speechWav, stereoWav } from '../helpers/audio.ts';
 import { startHarness, type Harness } from '../helpers/detection-harness.ts';
 
 const RDD = fileURLToPath(new URL('../../src/starters/rdd.ts', import.meta.url));
+const BIN_RDD = fileURLToPath(new URL('../../bin/rdd', import.meta.url));
+
+/** A 127.0.0.1 port nothing listens on (bound, read, closed). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** One line on stderr, no stack trace, no SDK noise. */
+function expectOneLine(stderr: string): void {
+  expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(stderr).not.toMatch(/\n\s+at |streaming request|\$metadata/);
+}
 
 let harness: Harness;
 let worker: ChildProcess;
@@ -17,9 +37,14 @@ let workerOutput = '';
 let reference: string;
 let questioned: string;
 
-function rdd(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function rdd(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [RDD, ...args], { env: { ...process.env, ...harness.env } });
+    const child = spawn(process.execPath, [RDD, ...args], {
+      env: { ...process.env, ...harness.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -77,6 +102,29 @@ describe('rdd CLI', () => {
     expect(human.stdout).toMatch(/verdict\s+(genuine|deepfake)/);
   });
 
+  it('result --json on a running detection prints one JSON document with its status, exit 3', async () => {
+    const id = `cli-running-${process.pid}-${Date.now()}`;
+    // The first check a minute out: the detection is surely running while `rdd result` asks.
+    const handle = await harness.start(
+      {
+        reference: await harness.upload(reference),
+        questioned: await harness.upload(questioned),
+        polling: { firstCheckBase: 60 },
+        cache: false,
+      },
+      id,
+    );
+    try {
+      const { code, stdout, stderr } = await rdd(['result', id, '--json']);
+      expect(code).toBe(3);
+      const doc = JSON.parse(stdout) as { workflowId: string; state: string; failure: { type: string } };
+      expect(doc).toMatchObject({ workflowId: id, state: 'running', failure: { type: 'StillRunning' } });
+      expect(stderr).toContain(`${id} is still running`);
+    } finally {
+      await handle.terminate('test done');
+    }
+  });
+
   it('detect with the same --id twice gives one workflow, exit 0 both times with the same result', async () => {
     const id = `cli-same-id-${process.pid}-${Date.now()}`;
     const args = ['detect', reference, questioned, '--id', id, '--threshold', '-0.25'];
@@ -100,6 +148,12 @@ describe('rdd CLI', () => {
     const again = await rdd(['detect', reference, questioned, '--wait', '--json']);
     expect(again.code).toBe(0);
     expect((JSON.parse(again.stdout) as DetectionResult).workflowId).toBe(workflowId);
+    // Defaults spelled out are the same request.
+    const spelled = await rdd(['detect', reference, questioned, '--threshold', '0', '--config', '{}']);
+    expect(spelled.code).toBe(0);
+    expect(spelled.stdout).toBe(
+      `existing ${workflowId} (the same request was sent before; nothing new started)\n`,
+    );
   });
 
   it('detect with an --id taken by a different request exits 2 and starts nothing', async () => {
@@ -136,6 +190,129 @@ describe('rdd CLI', () => {
     expect(stderr).toContain('MediaNotAudio');
     expect(stderr).toContain('questioned s3://');
   });
+
+  it('S3 trouble in detect: one line naming the bucket and variable, exit 1, no socket reset', async () => {
+    // 680 KB: large enough that an upload to a missing bucket used to end in ECONNRESET.
+    const big = path.join(await mkdtemp(path.join(tmpdir(), 'rdd-cli-')), 'big.wav');
+    await writeFile(big, Buffer.concat([Buffer.from('RIFF0000WAVE'), Buffer.alloc(680_000, 7)]));
+    const missing = await rdd(['detect', big, questioned], { S3_BUCKET: `no-such-bucket-${process.pid}` });
+    expect(missing.code).toBe(1);
+    expectOneLine(missing.stderr);
+    expect(missing.stderr).toContain(`the bucket "no-such-bucket-${process.pid}" does not exist (S3_BUCKET`);
+    // Both uploads run at once; whichever fails first is reported.
+    expect(missing.stderr).toMatch(
+      new RegExp(
+        `cannot upload (reference ${big}|questioned ${questioned}) to s3://no-such-bucket-${process.pid}/media/`,
+      ),
+    );
+
+    const secret = await rdd(['detect', big, questioned], { AWS_SECRET_ACCESS_KEY: 'wrong-secret' });
+    expect(secret.code).toBe(1);
+    expectOneLine(secret.stderr);
+    expect(secret.stderr).toContain('AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY');
+
+    const refused = await rdd(['detect', big, questioned], {
+      S3_ENDPOINT: `http://127.0.0.1:${await closedPort()}`,
+    });
+    expect(refused.code).toBe(1);
+    expectOneLine(refused.stderr);
+    expect(refused.stderr).toMatch(/cannot reach S3 at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+  });
+
+  it('S3 trouble in result: exit 1 with one line; an invalid bucket name is a configuration error (exit 2)', async () => {
+    const secret = await rdd(['result', workflowId], { AWS_SECRET_ACCESS_KEY: 'wrong-secret' });
+    expect(secret.code).toBe(1);
+    expectOneLine(secret.stderr);
+    expect(secret.stderr).toContain('S3 refused the credentials (SignatureDoesNotMatch)');
+
+    // A missing result bucket is said, then Temporal is asked: this detection recorded elsewhere.
+    const noBucket = await rdd(['result', workflowId, '--json'], { S3_RESULT_BUCKET: 'no-such-results' });
+    expect(noBucket.code).toBe(4);
+    expect(noBucket.stderr).toContain('the result bucket no-such-results does not exist; asking Temporal');
+    expect(noBucket.stderr).toContain('the detection recorded its result at s3://');
+    expect(JSON.parse(noBucket.stdout)).toMatchObject({ workflowId, failure: { type: 'NotFound' } });
+
+    const refused = await rdd(['result', workflowId], {
+      S3_ENDPOINT: `http://127.0.0.1:${await closedPort()}`,
+    });
+    expect(refused.code).toBe(1);
+    expectOneLine(refused.stderr);
+    expect(refused.stderr).toContain('cannot reach S3');
+
+    const badName = await rdd(['result', workflowId], { S3_RESULT_BUCKET: 'Bad_Bucket' });
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toContain('S3_RESULT_BUCKET "Bad_Bucket" is not a valid S3 bucket name');
+    const badOption = await rdd(['result', workflowId, '--bucket', 'Bad_Bucket']);
+    expect(badOption.code).toBe(2);
+    expect(badOption.stderr).toContain('--bucket "Bad_Bucket" is not a valid S3 bucket name');
+  });
+
+  it('--timeout bounds the connect too; exit 5 says nothing was started (and --json says so)', async () => {
+    const started = Date.now();
+    const { code, stdout, stderr } = await rdd(
+      [
+        'detect',
+        reference,
+        questioned,
+        '--wait',
+        '--timeout',
+        '1',
+        '--json',
+        '--id',
+        `cli-down-${process.pid}`,
+      ],
+      { TEMPORAL_ADDRESS: `127.0.0.1:${await closedPort()}` },
+    );
+    expect(code).toBe(5);
+    expect(Date.now() - started).toBeLessThan(8_000); // the SDK's own connect deadline is 10 s
+    expect(stderr).toContain(`nothing was started (detection cli-down-${process.pid})`);
+    expect(JSON.parse(stdout)).toMatchObject({
+      workflowId: `cli-down-${process.pid}`,
+      state: 'not-started',
+      failure: { type: 'TemporalUnreachableError' },
+    });
+  });
+
+  it('--json on a failed detection prints workflowId, state and failure on stdout (detect and result)', async () => {
+    const { code, stdout } = await rdd(['detect', reference, await nonAudioFile(), '--wait', '--json']);
+    expect(code).toBe(1);
+    const doc = JSON.parse(stdout) as { workflowId: string; state: string; failure: { type: string } };
+    expect(doc).toMatchObject({ state: 'failed', failure: { type: 'MediaNotAudio' } });
+    const again = await rdd(['result', doc.workflowId, '--json']);
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stdout)).toEqual(doc);
+  });
+
+  it('a multi-channel file without a channel: the message names --questioned-channel', async () => {
+    const { code, stderr } = await rdd(['detect', reference, await stereoWav(), '--wait']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('MediaChannelRequired');
+    expect(stderr).toContain('choose a channel with --questioned-channel <0–1>');
+  });
+
+  it('the upload key takes its extension from the bytes: the same WAV named .flac is the same object', async () => {
+    const renamed = path.join(await mkdtemp(path.join(tmpdir(), 'rdd-cli-')), 'really-a-wav.flac');
+    await copyFile(questioned, renamed);
+    const { code, stdout } = await rdd(['detect', reference, renamed, '--wait', '--json']);
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as DetectionResult).questioned.key).toBe(
+      `media/${await sha256File(questioned)}.wav`,
+    );
+  });
+
+  it('bin/rdd worker execs down to node: SIGTERM to the process a supervisor started stops it gracefully', async () => {
+    const child = spawn(BIN_RDD, ['worker'], { env: { ...process.env, ...harness.env } });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await expect
+      .poll(() => output, { timeout: 60_000, interval: 200 })
+      .toContain('worker polling task queue');
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM'); // the pid bin/rdd was started with: node itself, after two execs
+    expect(await exited).toBe(0);
+    expect(output).toContain('worker stopped');
+  }, 90_000);
 
   it('worker shuts down gracefully on SIGTERM', async () => {
     const exited = new Promise<number | null>((resolve) => worker.on('exit', resolve));

@@ -1,14 +1,15 @@
 /**
  * A production install: the project as a user's checkout holds it (every file git tracks, plus new
  * files not ignored, i.e. what the next commit holds), installed with `npm ci --omit=dev`. What
- * ships must run without the development dependencies: `rdd worker --help`, and the worker itself
- * against the test run's Temporal and S3. The development commands say they are not available.
+ * ships must run without the development dependencies: `rdd worker --help`, `bin/rdd --help` (the
+ * package bin, which must install nothing), and the worker itself against the test run's Temporal
+ * and S3. The development commands say they are not available.
  *
  * The copy's commands see no project tools: PATH is Node's directory and the system's, and no
  * Temporal, S3 or detector variable leaks in from the test run.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +97,37 @@ describe('after npm ci --omit=dev', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Usage: rdd worker/);
     expect(run.stdout).toContain('DETECTOR_URL');
+  });
+
+  it('bin/rdd --help runs on the node on PATH, installs nothing and returns in seconds', async () => {
+    const before = readdirSync(path.join(copy, 'node_modules')).sort();
+    const started = Date.now();
+    const run = await new Promise<Run>((resolve, reject) => {
+      const child = spawn(path.join(copy, 'bin', 'rdd'), ['--help'], {
+        cwd: copy,
+        env: childEnv(),
+        stdio: 'pipe',
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, stdout, stderr });
+      });
+    });
+    const seconds = (Date.now() - started) / 1000;
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: rdd /);
+    expect(seconds).toBeLessThan(10);
+    // No provisioning: no npm ci (dev packages), no .tools/ (Node, Temporal CLI, versitygw).
+    expect(readdirSync(path.join(copy, 'node_modules')).sort()).toEqual(before);
+    expect(existsSync(path.join(copy, 'node_modules', 'vitest'))).toBe(false);
+    expect(existsSync(path.join(copy, '.tools'))).toBe(false);
   });
 
   it('the worker starts, polls its task queue, and stops on SIGTERM with exit 0', async () => {

@@ -15,7 +15,7 @@ import type { MediaRef } from '../../src/shared/media.ts';
 import { createDetectionWorker, WORKFLOWS_PATH } from '../../src/worker.ts';
 import { connectClient } from '../../src/client/connection.ts';
 import { startDetection } from '../../src/client/detections.ts';
-import type { DetectWorkflow } from '../../src/shared/workflows.ts';
+import { DETECT_WORKFLOW_TYPE, type DetectWorkflow } from '../../src/shared/workflows.ts';
 import { s3Client, testServices, uniqueTaskQueue } from './services.ts';
 
 type EmulatorOptions = NonNullable<Parameters<typeof startEmulator>[0]>;
@@ -62,6 +62,11 @@ export interface Harness {
    * task queue, under `workflowId` (default: a fresh random id).
    */
   start(input: DetectInput, workflowId?: string): Promise<WorkflowHandle<DetectWorkflow>>;
+  /**
+   * Starts detectWorkflow as any other Temporal client could, without our client's checks: for
+   * tests of what the workflow itself refuses.
+   */
+  startUnchecked(input: unknown, workflowId?: string): Promise<WorkflowHandle<DetectWorkflow>>;
   readResult(key: string): Promise<DetectionResult | undefined>;
   etag(ref: MediaRef): Promise<string | undefined>;
   close(): Promise<void>;
@@ -73,10 +78,20 @@ export interface Harness {
  */
 export async function startHarness(
   emulatorOptions: Partial<EmulatorOptions> = {},
-  { worker: withWorker = true } = {},
+  {
+    worker: withWorker = true,
+    workerEnv = {},
+  }: {
+    worker?: boolean;
+    /** Extra worker variables, e.g. `{ DETECTOR_CAPACITY: '4' }`; they are also in `env`. */
+    workerEnv?: Record<string, string>;
+  } = {},
 ): Promise<Harness> {
   const services = testServices();
-  const emulator = await startEmulator({ processing: { fixedMs: 150 }, ...emulatorOptions });
+  // A platform version of this file's own: the score cache is keyed by it, so one file's detections
+  // are never answered from another file's (whose emulator may hold other fixtures).
+  const version = `4.0.0-emulator+${Math.random().toString(36).slice(2, 10)}`;
+  const emulator = await startEmulator({ processing: { fixedMs: 150 }, version, ...emulatorOptions });
   const taskQueue = uniqueTaskQueue('detect');
   const env: Record<string, string> = {
     TEMPORAL_ADDRESS: services.temporalAddress,
@@ -88,6 +103,7 @@ export async function startHarness(
     AWS_REGION: services.s3.region,
     AWS_ACCESS_KEY_ID: services.s3.accessKeyId,
     AWS_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
+    ...workerEnv,
   };
   const config = loadWorkerConfig(env);
   const nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });
@@ -118,6 +134,13 @@ export async function startHarness(
     async start(input, workflowId = `${taskQueue}-${Math.random().toString(36).slice(2, 10)}`) {
       await startDetection(client, { polling: FAST_POLLING, ...input }, { id: workflowId, taskQueue });
       return client.workflow.getHandle<DetectWorkflow>(workflowId);
+    },
+    async startUnchecked(input, workflowId = `${taskQueue}-${Math.random().toString(36).slice(2, 10)}`) {
+      return client.workflow.start<DetectWorkflow>(DETECT_WORKFLOW_TYPE, {
+        taskQueue,
+        workflowId,
+        args: [{ polling: FAST_POLLING, ...(input as DetectInput) }],
+      });
     },
     async readResult(key) {
       try {

@@ -5,7 +5,7 @@
  * speech, made with sox, lame and ffmpeg (or byte by byte where no tool writes the defect), and
  * cached under `os.tmpdir()` keyed by a recipe version and the source's hash.
  *
- * `accepted` is what the platform takes according to /work/shared/platform-api.md §5: WAV (PCM 8–32
+ * `accepted` is what the platform takes according to docs/platform-api.md §5: WAV (PCM 8–32
  * bit, float, A-law, µ-law, ADPCM), MP3, FLAC and Ogg/Opus. Ogg/Vorbis, AAC/M4A and AIFF are not
  * listed there, so they are `accepted: false`. Both `inspectMedia` and the emulator are tested
  * against this one list, so they agree on what a user may send.
@@ -143,6 +143,7 @@ async function makeAll(dir: string): Promise<RealWorldRecording[]> {
     vbrXing,
     id3v2Mp3,
     flac,
+    flacStreamed,
     opus,
     vorbis,
     stereo,
@@ -182,6 +183,8 @@ async function makeAll(dir: string): Promise<RealWorldRecording[]> {
       ]),
     ),
     toFlac(base),
+    // What a pipe gets (ffmpeg … -f flac - > x.flac): STREAMINFO cannot be rewritten, total_samples 0.
+    make('flac-streamed.flac', (out) => ffmpeg(out, '-c:a', 'flac', '-seekable', '0', '-f', 'flac')),
     toOggOpus(base),
     make('ogg-vorbis.ogg', (out) => ffmpeg(out, '-c:a', 'libvorbis', '-q:a', '3')),
     stereoWav(),
@@ -322,6 +325,20 @@ async function makeAll(dir: string): Promise<RealWorldRecording[]> {
       name: 'flac',
       file: flac,
       description: 'FLAC (sox)',
+      accepted: true,
+      expected: {
+        container: 'FLAC',
+        codec: 'FLAC',
+        channels: 1,
+        sampleRate: 16000,
+        durationSeconds: seconds,
+      },
+    },
+    {
+      name: 'flac-streamed',
+      file: flacStreamed,
+      description:
+        'streamed FLAC (ffmpeg to a pipe): STREAMINFO total_samples is 0, the length is in the frames',
       accepted: true,
       expected: {
         container: 'FLAC',

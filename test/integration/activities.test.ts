@@ -132,7 +132,10 @@ describe('inspectMedia', () => {
       detector: createDetectorClient({ baseUrl: emulator.url }),
       limits: { maxUploadBytes: 1e9, maxAudioSeconds: 7200 },
     });
-    expect(await rejection(run(activities.inspectMedia, { media, role: 'reference' }))).toBe(reset);
+    // Retryable and named (review 5, item 3), never MediaNotAudio.
+    const err = await failure(run(activities.inspectMedia, { media, role: 'reference' }));
+    expect([err.type, err.nonRetryable, err.cause]).toEqual([FailureType.StorageUnavailable, false, reset]);
+    expect(err.message).toContain(`reference s3://${media.bucket}/${media.key}`);
   });
 
   it('enforces the platform limits', async () => {

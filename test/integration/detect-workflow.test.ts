@@ -205,7 +205,7 @@ describe('detectWorkflow', () => {
 
   it('fails InvalidInput at once for an invalid bucket name, naming it, without touching S3', async () => {
     const started = Date.now();
-    const handle = await harness.start({
+    const handle = await harness.startUnchecked({
       reference: await harness.upload(genuine),
       questioned: { bucket: 'Call_Recordings..2024', key: 'incoming/call-0001.wav' },
     });
@@ -221,7 +221,7 @@ describe('detectWorkflow', () => {
 
   it('fails InvalidInput before any work when its own id cannot make the result key', async () => {
     const id = `${harness.taskQueue}-${'i'.repeat(302)}`;
-    const handle = await harness.start(
+    const handle = await harness.startUnchecked(
       { reference: await harness.upload(genuine), questioned: await harness.upload(other) },
       id,
     );
@@ -253,6 +253,7 @@ describe('detectWorkflow', () => {
       questioned: await harness.upload(other),
       threshold: -100,
       result: location,
+      cache: false, // scored earlier in this file: the cache would answer, and this is about a submitted score
     });
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe(FailureType.ResultNotRecorded);
@@ -270,7 +271,8 @@ describe('detectWorkflow', () => {
     });
     expect(failure.message).toBe(
       `the score ${document.score} (deepfake) was computed but not recorded at s3://${location.bucket}/${location.key}: ` +
-        `result s3://${location.bucket}/${location.key} does not exist (NoSuchBucket)`,
+        `result s3://${location.bucket}/${location.key}: the bucket ${location.bucket} does not exist (NoSuchBucket); ` +
+        "create it, or set S3_RESULT_BUCKET (or the detection's result bucket)",
     );
     // A permanent answer: one write attempt, no retries.
     const history = await handle.fetchHistory();
@@ -381,7 +383,7 @@ describe('detectWorkflow', () => {
   });
 
   it('rejects malformed input without running anything', async () => {
-    const handle = await harness.start({
+    const handle = await harness.startUnchecked({
       reference: { bucket: '', key: 'x' },
       questioned: { bucket: harness.bucket, key: 'y', channel: -1 },
     });
@@ -416,3 +418,42 @@ function lossyProxy(upstream: string, drop: (status: number) => boolean): Server
     req.pipe(forward);
   });
 }
+
+describe('detectWorkflow reports both files at once (review 5, item 9)', () => {
+  it('names both failures when both inspections fail: the reference type, both messages', async () => {
+    const missingBucket = `rdd-missing-${harness.taskQueue.slice(-8)}`;
+    const handle = await harness.start({
+      reference: await harness.upload(await nonAudioFile(), `${harness.taskQueue}/both-not-audio.wav`),
+      questioned: { bucket: missingBucket, key: 'calls/q.wav' },
+    });
+    const failure = await failureOf(handle.result());
+    expect([failure.type, failure.nonRetryable]).toEqual([FailureType.MediaNotAudio, true]);
+    expect(failure.message).toMatch(
+      new RegExp(
+        `^reference s3://${harness.bucket}/\\S+/both-not-audio\\.wav is a PNG image, .*; and questioned s3://${missingBucket}/calls/q\\.wav: the bucket ${missingBucket} does not exist \\(NoSuchBucket\\)`,
+      ),
+    );
+    expect(failure.details).toEqual([
+      {
+        failures: [
+          { type: FailureType.MediaNotAudio, message: expect.stringMatching(/^reference /) },
+          { type: FailureType.MediaNotFound, message: expect.stringMatching(/^questioned /) },
+        ],
+      },
+    ]);
+    expect(await scheduledActivities(handle)).not.toContain('getPlatformInfo');
+  });
+
+  it('waits for the other inspection and fails with the one failure when only one file is bad', async () => {
+    const handle = await harness.start({
+      reference: { bucket: harness.bucket, key: `${harness.taskQueue}/nowhere/ref.wav` },
+      questioned: await harness.upload(other),
+    });
+    const failure = await failureOf(handle.result());
+    expect(failure.type).toBe(FailureType.MediaNotFound);
+    expect(failure.message).toBe(
+      `reference s3://${harness.bucket}/${harness.taskQueue}/nowhere/ref.wav does not exist: ` +
+        `no object ${harness.taskQueue}/nowhere/ref.wav in bucket ${harness.bucket} (NotFound)`,
+    );
+  });
+});

@@ -3,7 +3,7 @@
  * generic Content-Type and often a wrong extension: the container, codec and duration must come
  * from the bytes, and every refusal must say what is wrong and what would work.
  */
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
@@ -38,6 +38,8 @@ const DURATION_SOURCES: Record<string, string> = {
   'mp3-cbr': 'frame-scan',
   'mp3-named-wav': 'frame-scan',
   'mp3-id3v2': 'frame-scan',
+  // total_samples 0 in STREAMINFO: counted from the last frame's number (review 5, item 6).
+  'flac-streamed': 'frame-scan',
 };
 
 /** What a refusal must name: what the file is, and what would work. */
@@ -145,6 +147,7 @@ describe('inspectMedia decides from the bytes', () => {
       'mp3-cbr',
       'mp3-id3v2',
       'flac',
+      'flac-streamed',
       'ogg-opus',
       'ogg-vorbis',
       'wav-stereo',
@@ -227,6 +230,37 @@ describe('inspectMedia decides from the bytes', () => {
     expect(err.message).toContain('PCM (8–32 bit), float, A-law, µ-law or ADPCM');
   });
 
+  it('says a PCM WAV with an empty data chunk has no audio, without a pointless conversion hint', async () => {
+    const base = await readFile(recordings.find((r) => r.name === 'wav-pcm16')!.file);
+    const empty = Buffer.from(base.subarray(0, 44)); // sox's canonical 44-byte header, no samples
+    empty.writeUInt32LE(36, 4);
+    empty.writeUInt32LE(0, 40);
+    const media = await put('empty.wav', empty, 'audio/wav');
+    const err = await failure(inspect(s3, { media, role: 'questioned' }));
+    expect(err.type).toBe(FailureType.MediaNotAudio);
+    expect(err.message).toBe(
+      `questioned s3://${bucket}/${media.key} is a WAVE/PCM file that has no audio (empty data chunk)`,
+    );
+  });
+
+  it.each([0x0045, 0x0064, 0x0040])(
+    'names ADPCM format tag %i (decimal) and the two ADPCM variants the platform takes',
+    async (tag) => {
+      const base = await readFile(recordings.find((r) => r.name === 'wav-pcm16')!.file);
+      const adpcm = Buffer.from(base);
+      adpcm.writeUInt16LE(tag, 20);
+      const media = await put('g726.wav', adpcm, 'audio/wav');
+      const err = await failure(inspect(s3, { media, role: 'reference' }));
+      expect(err.type).toBe(FailureType.MediaNotAudio);
+      const name = tag === 0x0040 ? 'G.721 ADPCM' : 'G.726 ADPCM';
+      expect(err.message).toContain(
+        `is WAVE/${name} audio (format tag 0x${tag.toString(16).padStart(4, '0')}); ` +
+          'the platform takes IMA ADPCM (0x0011) or MS ADPCM (0x0002)',
+      );
+      expect(err.message).toContain('-c:a adpcm_ima_wav');
+    },
+  );
+
   it('takes MP2 for what it is, not MP3', async () => {
     const base = recordings.find((r) => r.name === 'wav-pcm16')!;
     const mp2 = path.join(os.tmpdir(), 'rdd-inspect-media-long-v1', 'speech.mp2');
@@ -288,5 +322,52 @@ describe('sniffContentType', () => {
     expect(await type('ogg-opus')).toBe('audio/ogg');
     expect(await type('aac-m4a')).toBe('audio/mp4');
     expect(await type('text-named-wav')).toBe('application/octet-stream');
+  });
+});
+
+describe('inspectMedia tells a missing bucket from a missing object, and names S3 outages', () => {
+  it('says "no object K in bucket B" for a missing key', async () => {
+    const key = `${prefix}/missing.wav`;
+    const err = await failure(inspect(s3, { media: { bucket, key }, role: 'reference' }));
+    expect([err.type, err.nonRetryable]).toEqual([FailureType.MediaNotFound, true]);
+    expect(err.message).toBe(
+      `reference s3://${bucket}/${key} does not exist: no object ${key} in bucket ${bucket} (NotFound)`,
+    );
+  });
+
+  it('says the bucket does not exist when it is the bucket that is missing (HEAD 404 either way)', async () => {
+    const missing = `rdd-missing-${randomUUID().slice(0, 8)}`;
+    const err = await failure(
+      inspect(s3, { media: { bucket: missing, key: 'calls/a.wav' }, role: 'questioned' }),
+    );
+    expect([err.type, err.nonRetryable]).toEqual([FailureType.MediaNotFound, true]);
+    expect(err.message).toBe(
+      `questioned s3://${missing}/calls/a.wav: the bucket ${missing} does not exist (NoSuchBucket); ` +
+        'create it or check the name',
+    );
+  });
+
+  it('turns a refused connection into a retryable StorageUnavailable naming the role and object', async () => {
+    const { s3: services } = testServices();
+    const unreachable = new S3Client({
+      endpoint: 'http://127.0.0.1:9',
+      region: services.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: services.accessKeyId, secretAccessKey: services.secretAccessKey },
+      maxAttempts: 1,
+    });
+    try {
+      const err = await failure(
+        inspect(unreachable, { media: { bucket, key: 'calls/a.wav' }, role: 'reference' }),
+      );
+      expect([err.type, err.nonRetryable]).toEqual([FailureType.StorageUnavailable, false]);
+      expect(err.message).toMatch(
+        new RegExp(
+          `^S3 could not be reached for reference s3://${bucket}/calls/a\\.wav \\(will retry\\): ECONNREFUSED`,
+        ),
+      );
+    } finally {
+      unreachable.destroy();
+    }
   });
 });

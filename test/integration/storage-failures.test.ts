@@ -109,6 +109,33 @@ describe('toStorageFailure: permanent answers fail on the first attempt', () => 
     expect(noBucket.type).toBe(FailureType.MediaNotFound);
     expect(noBucket.message).toContain('result s3://rdd-no-such-bucket/results/x.json');
   });
+
+  it('says the BUCKET is missing, not the result, when a PUT meets NoSuchBucket (review 5, item 2)', async () => {
+    const noBucket = asFailure(
+      await classify(
+        s3.send(new PutObjectCommand({ Bucket: 'rdd-no-such-bucket', Key: 'results/x.json', Body: '{}' })),
+        'result s3://rdd-no-such-bucket/results/x.json',
+      ),
+    );
+    expect(noBucket.message).toBe(
+      'result s3://rdd-no-such-bucket/results/x.json: the bucket rdd-no-such-bucket does not exist ' +
+        "(NoSuchBucket); create it, or set S3_RESULT_BUCKET (or the detection's result bucket)",
+    );
+    expect(noBucket.message).not.toMatch(/x\.json does not exist/);
+  });
+
+  it('a GET of a missing key says which key is missing in which bucket', async () => {
+    const key = `${prefix}/missing.wav`;
+    const missing = asFailure(
+      await classify(
+        s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
+        `reference s3://${bucket}/${key}`,
+      ),
+    );
+    expect(missing.message).toBe(
+      `reference s3://${bucket}/${key} does not exist: no object ${key} in bucket ${bucket} (NoSuchKey)`,
+    );
+  });
 });
 
 describe('toStorageFailure: answers a retry can change stay retryable', () => {
@@ -139,7 +166,7 @@ describe('toStorageFailure: answers a retry can change stay retryable', () => {
     expect(failure.message).toContain(`HTTP ${status} ${name}: ${message}`);
   });
 
-  it('a network error (nothing listening) is left for Temporal to retry', async () => {
+  it('a network error (nothing listening) is a retryable StorageUnavailable naming the object (review 5, item 3)', async () => {
     const { s3: services } = testServices();
     const unreachable = new S3Client({
       endpoint: 'http://127.0.0.1:9',
@@ -151,7 +178,43 @@ describe('toStorageFailure: answers a retry can change stay retryable', () => {
     const err = await unreachable
       .send(new HeadObjectCommand({ Bucket: bucket, Key: 'x' }))
       .catch((e: unknown) => e);
-    expect(toStorageFailure(err, 'reference s3://b/x')).toBe(err);
     unreachable.destroy();
+    const failure = asFailure(toStorageFailure(err, 'reference s3://b/x'));
+    expect([failure.type, failure.nonRetryable]).toEqual([FailureType.StorageUnavailable, false]);
+    expect(failure.message).toBe(
+      'S3 could not be reached for reference s3://b/x (will retry): ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9',
+    );
+    expect(failure.cause).toBe(err);
+  });
+
+  it.each([
+    ['a reset', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), 'ECONNRESET'],
+    ['a socket hang-up', new Error('socket hang up'), 'ECONNRESET'],
+    [
+      'a timeout',
+      Object.assign(new Error('Connection timed out after 1000 ms'), { name: 'TimeoutError' }),
+      'TimeoutError',
+    ],
+    [
+      'happy eyeballs',
+      new AggregateError(
+        [Object.assign(new Error('connect ECONNREFUSED ::1:9'), { code: 'ECONNREFUSED' })],
+        'x',
+      ),
+      'ECONNREFUSED',
+    ],
+  ])('%s without an HTTP status is StorageUnavailable (%s)', (_, err, reason) => {
+    const failure = asFailure(toStorageFailure(err, 'result s3://b/k.json'));
+    expect([failure.type, failure.nonRetryable]).toEqual([FailureType.StorageUnavailable, false]);
+    expect(failure.message).toContain(
+      `S3 could not be reached for result s3://b/k.json (will retry): ${reason}`,
+    );
+  });
+
+  it('leaves a cancellation and a plain bug alone', () => {
+    const abort = Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
+    expect(toStorageFailure(abort, 'reference s3://b/x')).toBe(abort);
+    const bug = new TypeError('x is undefined');
+    expect(toStorageFailure(bug, 'reference s3://b/x')).toBe(bug);
   });
 });

@@ -5,6 +5,7 @@
  * Also: `rdd worker` against a closed port, and started before the server; and, on the shared
  * Temporal, how `rdd detect --wait` / `rdd result` print a failed detection (items 1 and 2).
  */
+import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,7 +15,7 @@ import { pickPort } from '../../dev/stack/ports.ts';
 import type { DetectionResult } from '../../src/shared/detection.ts';
 import { nonAudioFile, sha256File, speechWav } from '../helpers/audio.ts';
 import { ownTemporal, type OwnTemporal } from '../helpers/own-temporal.ts';
-import { testServices, uniqueTaskQueue } from '../helpers/services.ts';
+import { s3Client, testServices, uniqueTaskQueue } from '../helpers/services.ts';
 
 const RDD = fileURLToPath(new URL('../../src/starters/rdd.ts', import.meta.url));
 
@@ -200,8 +201,14 @@ describe('printing failed detections (shared Temporal, a real rdd worker)', () =
       ...rddEnv(temporalAddress, emulator.url, uniqueTaskQueue('print')),
       S3_RESULT_BUCKET: missingBucket,
     };
+    // The worker refuses to start without its result bucket; the bucket goes away afterwards,
+    // so the score is computed and then cannot be written.
+    const s3 = s3Client();
+    await s3.send(new CreateBucketCommand({ Bucket: missingBucket }));
     const worker = track(rdd(['worker'], env));
     await worker.waitFor('worker polling task queue');
+    await s3.send(new DeleteBucketCommand({ Bucket: missingBucket }));
+    s3.destroy();
   }, 90_000);
 
   it('a score that cannot be recorded: detect --wait and result print score, verdict and reason, exit 1', async () => {

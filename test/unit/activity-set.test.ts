@@ -39,11 +39,17 @@ describe('createActivities', () => {
   it('returns exactly the registered activity names, each a function', () => {
     const activities = createActivities(deps(stubDetector({})));
     expect(Object.keys(activities).sort()).toEqual([
+      'appendBatchRows',
       'checkDetectionJob',
+      'findClosedWorkflows',
       'getPlatformInfo',
       'inspectMedia',
+      'lookupScoreCache',
+      'readManifestPage',
       'recordDetectionResult',
+      'requestPlatformLease',
       'submitDetectionJob',
+      'writeBatchReport',
     ]);
     for (const activity of Object.values(activities)) expect(activity).toBeTypeOf('function');
   });

@@ -145,7 +145,12 @@ describe('option values', () => {
   it('a negative --threshold parses as the next argument (no = needed)', async () => {
     const { args, options } = await parsedOptions(['detect'], ['r.wav', 'q.wav', '--threshold', '-1.5']);
     expect(args).toEqual(['r.wav', 'q.wav']);
-    expect(options).toEqual({ threshold: -1.5 });
+    expect(options).toEqual({ threshold: -1.5, cache: true });
+  });
+
+  it('detect --no-cache turns the score cache off (on by default)', async () => {
+    const { options } = await parsedOptions(['detect'], ['r.wav', 'q.wav', '--no-cache']);
+    expect(options).toEqual({ cache: false });
   });
 
   it('detect options come out typed: numbers, a JSON object, repeated --param merged', async () => {
@@ -173,6 +178,7 @@ describe('option values', () => {
       param: { x: '1', y: 'a=b' },
       wait: true,
       timeout: 2.5,
+      cache: true,
     });
   });
 

@@ -4,10 +4,19 @@
  * Temporal is down. The real server is exercised in test/integration/client.test.ts.
  */
 import { Metadata } from '@grpc/grpc-js';
+import { createHash } from 'node:crypto';
 import { ServiceError, WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, RetryState } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, detectionId, waitForDetection } from '../../src/client/detections.ts';
+import {
+  canonicalJson,
+  canonicalRequest,
+  detectionId,
+  startDetection,
+  waitForDetection,
+} from '../../src/client/detections.ts';
+import { InvalidDetectionInputError } from '../../src/client/invalid-detection-input-error.ts';
+import { DEFAULT_POLLING, DEFAULT_RESUBMIT } from '../../src/shared/detection.ts';
 import { TemporalUnreachableError } from '../../src/client/temporal-unreachable-error.ts';
 import type { DetectInput, DetectionResult } from '../../src/shared/detection.ts';
 import { rejection } from '../helpers/rejection.ts';
@@ -67,6 +76,86 @@ describe('detectionId', () => {
   it('ignores undefined members, as the JSON the workflow receives does', () => {
     expect(detectionId({ ...INPUT, config: undefined })).toBe(detectionId(INPUT));
     expect(canonicalJson({ b: [{ d: 1, c: 2 }], a: undefined })).toBe('{"b":[{"c":2,"d":1}]}');
+  });
+});
+
+describe('canonicalRequest', () => {
+  const BARE: DetectInput = {
+    reference: { bucket: 'media', key: 'calls/ref.wav' },
+    questioned: { bucket: 'media', key: 'calls/q.wav' },
+  };
+
+  it('gives the id of the bare request when defaults are spelled out', () => {
+    const spelled: DetectInput = {
+      ...BARE,
+      threshold: 0,
+      config: {},
+      params: {},
+      cache: true,
+      result: {},
+      polling: { ...DEFAULT_POLLING },
+      resubmit: { maxLostResubmits: DEFAULT_RESUBMIT.maxLostResubmits },
+    };
+    expect(canonicalRequest(spelled)).toEqual(BARE);
+    expect(detectionId(spelled)).toBe(detectionId(BARE));
+    expect(detectionId({ ...BARE, threshold: -0 })).toBe(detectionId(BARE));
+  });
+
+  it('keeps every value that changes what the detection does', () => {
+    const changed: DetectInput[] = [
+      { ...BARE, threshold: 0.5 },
+      { ...BARE, config: { max_speech_length: 60 } },
+      { ...BARE, params: { segment: '0-10' } },
+      { ...BARE, cache: false },
+      { ...BARE, result: { key: 'out/r.json' } },
+      { ...BARE, polling: { ...DEFAULT_POLLING, deadline: 60 } },
+      { ...BARE, resubmit: { maxFailedResubmits: 0 } },
+      { ...BARE, reference: { ...BARE.reference, channel: 0 } },
+    ];
+    const ids = changed.map(detectionId);
+    expect(new Set([...ids, detectionId(BARE)]).size).toBe(changed.length + 1);
+    expect(canonicalRequest(changed[5]!).polling).toEqual({ deadline: 60 });
+  });
+
+  it('leaves a request without defaults as it is (its id is unchanged)', () => {
+    expect(canonicalRequest(INPUT)).toEqual(INPUT);
+    expect(detectionId(INPUT)).toBe(
+      `detect-${createHash('sha256').update(canonicalJson(INPUT)).digest('hex').slice(0, 32)}`,
+    );
+  });
+});
+
+describe('startDetection', () => {
+  /** A client whose every call is recorded and refused: none must be made. */
+  function untouchable(calls: string[]): Client {
+    const refuse = (name: string) => () => {
+      calls.push(name);
+      return Promise.reject(new Error(`called ${name}`));
+    };
+    return {
+      connection: { options: { address: '127.0.0.1:7233' } },
+      workflow: { start: refuse('start'), getHandle: () => ({ describe: refuse('describe') }) },
+    } as unknown as Client;
+  }
+
+  it('throws InvalidDetectionInputError listing every problem before calling Temporal', async () => {
+    const calls: string[] = [];
+    const input = {
+      reference: { bucket: 'Bad_Bucket', key: '/abs.wav' },
+      questioned: { bucket: 'media', key: 'q.wav', channel: -1 },
+      threshold: Number.NaN,
+    };
+    const err = await rejection(startDetection(untouchable(calls), input, { id: 'a/b' }));
+    expect(err).toBeInstanceOf(InvalidDetectionInputError);
+    const { problems } = err as InvalidDetectionInputError;
+    expect(problems).toEqual([
+      expect.stringMatching(/^reference\.bucket "Bad_Bucket" is not a valid S3 bucket name/),
+      expect.stringMatching(/^reference\.key "\/abs\.wav" is not a usable S3 object key/),
+      'questioned.channel must be a 0-based channel index, got -1',
+      'threshold must be a finite number, got NaN',
+      expect.stringMatching(/^id "a\/b" is not usable: "\/" is not allowed/),
+    ]);
+    expect(calls).toEqual([]);
   });
 });
 

@@ -163,7 +163,7 @@ describe('loadWorkerConfig', () => {
       'S3_RESULT_BUCKET (or S3_BUCKET) is required',
       'DETECTOR_URL is required',
     ]);
-    expect(problemsOf(() => loadWorkerConfig({ DETECTOR_URL: '  ', S3_RESULT_BUCKET: 'r' }))).toEqual([
+    expect(problemsOf(() => loadWorkerConfig({ DETECTOR_URL: '  ', S3_RESULT_BUCKET: 'results' }))).toEqual([
       'DETECTOR_URL is required',
     ]);
     expect(() => loadClientConfig({})).not.toThrow();
@@ -184,6 +184,7 @@ describe('loadWorkerConfig', () => {
       connections: 16,
       headersTimeoutMs: 60_000,
       bodyTimeoutMs: 60_000,
+      capacity: 8,
     });
     expect(config.detector).toMatchObject({
       referenceChannelParam: DETECTOR_DEFAULTS.channelParams.reference,
@@ -216,6 +217,7 @@ describe('loadWorkerConfig', () => {
       DETECTOR_CONNECTIONS: '4',
       DETECTOR_HEADERS_TIMEOUT_MS: '1500',
       DETECTOR_BODY_TIMEOUT_MS: '2500',
+      DETECTOR_CAPACITY: '6',
       WORKER_MAX_CONCURRENT_ACTIVITIES: '7',
       WORKER_SHUTDOWN_GRACE_MS: '1000',
       WORKER_CONNECT_TIMEOUT_MS: '3000',
@@ -241,6 +243,7 @@ describe('loadWorkerConfig', () => {
       connections: 4,
       headersTimeoutMs: 1500,
       bodyTimeoutMs: 2500,
+      capacity: 6,
     });
     expect(config.worker).toEqual({
       maxConcurrentActivities: 7,
@@ -334,14 +337,120 @@ describe('loadWorkerConfig', () => {
     expect(detector.headers).toEqual({ Authorization: 'Bearer abc', 'X-Tenant': 't1' });
   });
 
-  it.each(['{"Authorization": 42}', '["Bearer abc"]', 'null', '"Bearer abc"', '{Authorization: x}'])(
-    'rejects DETECTOR_HEADERS %j',
-    (value) => {
-      expect(problemsOf(() => loadWorkerConfig({ ...WORKER_ENV, DETECTOR_HEADERS: value }))).toEqual([
-        'DETECTOR_HEADERS must be a JSON object of strings, e.g. {"Authorization":"Bearer …"}',
-      ]);
+  it.each([
+    [
+      '{Authorization: Bearer hunter2}',
+      'DETECTOR_HEADERS is not valid JSON: Expected property name or \'}\' in JSON at position 1; it must be a JSON object of strings, e.g. {"Authorization":"Bearer …"}',
+    ],
+    [
+      '{"Authorization": Bearer hunter2}',
+      'DETECTOR_HEADERS is not valid JSON: Unexpected token (strings need double quotes); it must be a JSON object of strings, e.g. {"Authorization":"Bearer …"}',
+    ],
+    [
+      '{"Authorization":"Bearer hunter2"',
+      'DETECTOR_HEADERS is not valid JSON: Expected \',\' or \'}\' after property value in JSON at position 33; it must be a JSON object of strings, e.g. {"Authorization":"Bearer …"}',
+    ],
+    [
+      '["Bearer hunter2"]',
+      'DETECTOR_HEADERS must be a JSON object of strings, e.g. {"Authorization":"Bearer …"}, got an array',
+    ],
+    [
+      'null',
+      'DETECTOR_HEADERS must be a JSON object of strings, e.g. {"Authorization":"Bearer …"}, got null',
+    ],
+    [
+      '"Bearer hunter2"',
+      'DETECTOR_HEADERS must be a JSON object of strings, e.g. {"Authorization":"Bearer …"}, got a string',
+    ],
+    ['{"Authorization": 42}', 'DETECTOR_HEADERS: header "Authorization" must be a string, got a number'],
+  ])(
+    'rejects DETECTOR_HEADERS %s with its own message, never the value (review 5, item 8)',
+    (value, problem) => {
+      const problems = problemsOf(() => loadWorkerConfig({ ...WORKER_ENV, DETECTOR_HEADERS: value }));
+      expect(problems).toEqual([problem]);
+      expect(problems.join('\n')).not.toMatch(/hunter2|42/);
     },
   );
+
+  it('names every header whose value is not a string, and no value', () => {
+    const problems = problemsOf(() =>
+      loadWorkerConfig({
+        ...WORKER_ENV,
+        DETECTOR_HEADERS: '{"X-A": 5, "X-B": null, "X-C": ["s3cret"], "X-D": "ok"}',
+      }),
+    );
+    expect(problems).toEqual([
+      'DETECTOR_HEADERS: header "X-A" must be a string, got a number',
+      'DETECTOR_HEADERS: header "X-B" must be a string, got null',
+      'DETECTOR_HEADERS: header "X-C" must be a string, got an array',
+    ]);
+  });
+
+  it.each([
+    [
+      'DETECTOR_URL',
+      'ftp://user:hunter2@spe.example.com',
+      'DETECTOR_URL must be an http(s) URL, got "ftp://***@spe.example.com"',
+    ],
+    [
+      'DETECTOR_URL',
+      'user:hunter2@spe.example.com',
+      'DETECTOR_URL must be an http(s) URL, got "***@spe.example.com"',
+    ],
+    [
+      'S3_ENDPOINT',
+      'ftp://key:hunter2@s3.example.com/',
+      'S3_ENDPOINT must be an http(s) URL, got "ftp://***@s3.example.com/"',
+    ],
+  ])('never echoes the password in %s=%s, whatever the scheme (review 5, item 4)', (name, value, problem) => {
+    const problems = problemsOf(() => loadWorkerConfig({ ...WORKER_ENV, [name]: value }));
+    expect(problems).toEqual([problem]);
+    expect(problems.join('\n')).not.toContain('hunter2');
+  });
+
+  it('checks the bucket names it writes results with (review 5, item 2)', () => {
+    expect(
+      problemsOf(() =>
+        loadWorkerConfig({
+          DETECTOR_URL: 'http://spe',
+          S3_BUCKET: 'Media_2024',
+          S3_RESULT_BUCKET: 'results..x',
+        }),
+      ),
+    ).toEqual([
+      'S3_BUCKET "Media_2024" is not a valid S3 bucket name: uppercase letters, "_" is not allowed',
+      'S3_RESULT_BUCKET "results..x" is not a valid S3 bucket name: adjacent dots ".."',
+    ]);
+    expect(problemsOf(() => loadWorkerConfig({ DETECTOR_URL: 'http://spe', S3_BUCKET: 'ab' }))).toEqual([
+      'S3_BUCKET "ab" is not a valid S3 bucket name: must be 3 to 63 characters, has 2',
+    ]);
+  });
+
+  it('lists WORKER_SHUTDOWN_GRACE_MS=-1 along with every bad DETECTOR_* value (review 5, item 7)', () => {
+    const problems = problemsOf(() =>
+      loadWorkerConfig({
+        ...WORKER_ENV,
+        DETECTOR_URL: 'ftp://user:hunter2@spe',
+        DETECTOR_HEADERS: '{"X-A": 1}',
+        DETECTOR_ALLOWED_ORIGINS: 'node1',
+        DETECTOR_REFERENCE_CHANNEL_PARAM: 'ch',
+        DETECTOR_QUESTIONED_CHANNEL_PARAM: 'ch',
+        DETECTOR_MAX_UPLOAD_BYTES: '-5',
+        DETECTOR_CA_FILE: join(dir, 'not-pem.txt'),
+        WORKER_SHUTDOWN_GRACE_MS: '-1',
+      }),
+    );
+    expect(problems.map((problem) => problem.split(/[ :]/)[0])).toEqual([
+      'DETECTOR_URL',
+      'DETECTOR_CA_FILE',
+      'DETECTOR_HEADERS',
+      'DETECTOR_ALLOWED_ORIGINS',
+      'DETECTOR_MAX_UPLOAD_BYTES',
+      'DETECTOR_REFERENCE_CHANNEL_PARAM',
+      'WORKER_SHUTDOWN_GRACE_MS',
+    ]);
+    expect(problems.at(-1)).toBe('WORKER_SHUTDOWN_GRACE_MS must be a positive integer, got "-1"');
+  });
 
   it('reports the CR/LF header value by variable and header name, never the secret (issue 5, item 6)', () => {
     let error: unknown;

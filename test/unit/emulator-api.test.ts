@@ -1,6 +1,6 @@
 /**
  * The emulator over real HTTP with real generated audio: the wire contract of
- * /work/shared/platform-api.md (202 + Location, task states, errors, limits), fixtures and faults.
+ * docs/platform-api.md (202 + Location, task states, errors, limits), fixtures and faults.
  */
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -470,7 +470,7 @@ describe('task lifecycle', () => {
     e.restart();
     expect((await get(finished.headers.get('location') as string)).status).toBe(404);
     expect((await get(inFlight.headers.get('location') as string)).status).toBe(404);
-    expect(e.stats()).toEqual({ pending: 0, running: 0, finished: 0, storedBytes: 0 });
+    expect(e.stats()).toMatchObject({ pending: 0, running: 0, finished: 0, storedBytes: 0 });
     expect((await detect(e, genuine, secondTake)).body.task.state).toBe('done');
   });
 

@@ -437,6 +437,34 @@ describe('every documented WAV encoding, checked against FFmpeg’s decoder', ()
     expect(probe.durationSeconds).toBe(theirs!.length / 16000);
   });
 
+  it('takes streamed FLAC (total_samples 0) and counts its duration from the frames, as FFmpeg decodes it', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'rdd-emulator-audio-'));
+    const streamed = path.join(dir, 'streamed.flac');
+    // What `ffmpeg -i x.wav -f flac - > x.flac` writes: the muxer cannot seek back to STREAMINFO.
+    await runTool('ffmpeg', [
+      '-loglevel',
+      'error',
+      '-y',
+      '-i',
+      await speechWav({ text: SENTENCES.a, voice: 'en+m3' }),
+      '-c:a',
+      'flac',
+      '-seekable',
+      '0',
+      '-f',
+      'flac',
+      streamed,
+    ]);
+    const bytes = new Uint8Array(await readFile(streamed));
+    expect(Buffer.from(bytes.subarray(21, 26)).toString('hex')).toBe('f000000000'); // 0 total samples
+    const [theirs] = await ffmpegDecode(streamed, 1);
+    const probe = await probeMedia(bytes);
+    expect(probe).toMatchObject({ container: 'FLAC', channels: 1, sampleRate: 16000 });
+    expect(probe.durationSeconds).toBe(theirs!.length / 16000);
+    const decoded = await decodeChannel(bytes, probe, 0, 600);
+    expect(decoded.samples.length).toBe(theirs!.length);
+  });
+
   it('decides the container from the bytes and refuses Ogg/Vorbis, AAC, AIFF and MP2', async () => {
     const refused = {
       'Ogg/Vorbis I': await ffmpegTo(mono8k, 'vorbis.opus', ['-c:a', 'libvorbis']),

@@ -1,0 +1,288 @@
+/**
+ * Start, read and steer batches (`batchWorkflow`): the one way the CLI, the tests, the benchmarks
+ * and other services talk to them. Starts are idempotent like `startDetection`: the batch id is
+ * the caller's key or one derived from the request, and starting it again returns the running or
+ * completed batch.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  BATCH_WORKFLOW_TYPE,
+  cancelUpdate,
+  pauseUpdate,
+  progressQuery,
+  resumeUpdate,
+  type BatchInput,
+  type BatchProgress,
+  type BatchSummary,
+  type BatchWorkflow,
+} from '../shared/batch.ts';
+import { capacityStateQuery, LeasePriority } from '../shared/platform-capacity.ts';
+import { DEFAULT_TASK_QUEUE } from '../shared/task-queues.ts';
+import { BatchUpdateRejectedError } from './batch-update-rejected-error.ts';
+import { canonicalJson, type DetectionFailure } from './detections.ts';
+import { DetectionIdConflictError } from './detection-id-conflict-error.ts';
+import { isTemporalUnreachable } from './connection.ts';
+import { TemporalUnreachableError } from './temporal-unreachable-error.ts';
+
+const Memo = { RequestHash: 'rddRequestHash', StartToken: 'rddStartToken' } as const;
+
+/** Options of `startBatch`. */
+export interface StartBatchOptions {
+  /** The batch id (workflow id). Default `batchId(input)`: `batch-` and 32 hex of the request's hash. */
+  id?: string;
+  /** Default `rdd-detection`; must be the queue the worker polls. Children run on the same queue. */
+  taskQueue?: string;
+}
+
+/** Where a batch stands, as `getBatch` and `waitForBatch` see it. */
+export type BatchView =
+  | {
+      batchId: string;
+      state: 'running';
+      progress: BatchProgress;
+      /**
+       * Pairs of this batch waiting for a platform lease (queued at the capacity workflow, nothing
+       * submitted yet). Absent when the capacity workflow is not known or not running.
+       */
+      waitingForCapacity?: number;
+      /**
+       * Lease requests (of people, services or other batches) granted before this batch's first
+       * waiting pair: its queue position − 1. Present only while `waitingForCapacity > 0`.
+       */
+      ahead?: number;
+    }
+  | { batchId: string; state: 'completed'; summary: BatchSummary }
+  | { batchId: string; state: 'failed'; failure: DetectionFailure }
+  | { batchId: string; state: 'not-found' };
+
+/**
+ * The batch id derived from a request: `batch-` and the first 32 hex digits of the sha256 of its
+ * canonical JSON. Pure.
+ * @example batchId({ manifest: { bucket: 'm', key: 'pairs.csv' } }) // 'batch-…'
+ */
+export function batchId(input: BatchInput): string {
+  return `batch-${hashOf(input).slice(0, 32)}`;
+}
+
+function hashOf(input: BatchInput): string {
+  return createHash('sha256').update(canonicalJson(input)).digest('hex');
+}
+
+/**
+ * Starts a batch, or finds the one already started under its id (`existing: true`): the same
+ * request sent twice is one batch. A batch that failed is started afresh; its pairs already scored
+ * come back as duplicates resolved from their results.
+ * @throws DetectionIdConflictError when `options.id` names a batch of a different request.
+ * @throws TemporalUnreachableError when Temporal does not answer (calling again is safe).
+ * @example const { batchId } = await startBatch(client, { manifest: { bucket: 'media', key: 'pairs.csv' } })
+ */
+export async function startBatch(
+  client: Client,
+  input: BatchInput,
+  options: StartBatchOptions = {},
+): Promise<{ batchId: string; existing: boolean }> {
+  const hash = hashOf(input);
+  const id = options.id ?? `batch-${hash.slice(0, 32)}`;
+  const token = randomUUID();
+  return await reachable(client, async () => {
+    let runId: string | undefined;
+    try {
+      const handle = await client.workflow.start<BatchWorkflow>(BATCH_WORKFLOW_TYPE, {
+        taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+        workflowId: id,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        memo: { [Memo.RequestHash]: hash, [Memo.StartToken]: token },
+      });
+      runId = handle.firstExecutionRunId;
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    // Continue-as-new keeps the memo, so the first run's memo tells who started it.
+    const { memo } = await client.workflow.getHandle(id, runId).describe();
+    if (memo?.[Memo.StartToken] === token) return { batchId: id, existing: false };
+    const theirs = memo?.[Memo.RequestHash];
+    if (typeof theirs === 'string' && theirs !== hash) throw new DetectionIdConflictError(id);
+    return { batchId: id, existing: true };
+  });
+}
+
+/**
+ * Where a batch stands, read once: `running` with its progress, `completed` with its summary,
+ * `failed`, or `not-found`. Follows continue-as-new (reads the latest run). Reads only.
+ * A running batch also says how many of its pairs wait for platform capacity and how many lease
+ * requests are ahead of the first of them (`waitingForCapacity`, `ahead`): the batch names its
+ * platform's capacity workflow in its progress (`capacityWorkflowId`, learnt from the worker that
+ * reads its manifest), whose `capacityState` lists the waiting requests by fairness key = batch id.
+ * @throws TemporalUnreachableError when Temporal does not answer.
+ */
+export async function getBatch(client: Client, id: string): Promise<BatchView> {
+  return await reachable(client, async () => {
+    const handle = client.workflow.getHandle<BatchWorkflow>(id);
+    let description;
+    try {
+      description = await handle.describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return { batchId: id, state: 'not-found' };
+      throw err;
+    }
+    if (description.status.name === 'RUNNING') {
+      const progress = await handle.query(progressQuery);
+      return { batchId: id, state: 'running', progress, ...(await capacityOf(client, id, progress)) };
+    }
+    try {
+      return { batchId: id, state: 'completed', summary: await handle.result() };
+    } catch (err) {
+      if (err instanceof WorkflowFailedError)
+        return { batchId: id, state: 'failed', failure: failureOf(err) };
+      throw err;
+    }
+  });
+}
+
+/** This batch's place in the platform's lease queue; `{}` when it cannot be known. */
+async function capacityOf(
+  client: Client,
+  id: string,
+  progress: BatchProgress,
+): Promise<{ waitingForCapacity?: number; ahead?: number }> {
+  if (progress.capacityWorkflowId === undefined) return {};
+  let state;
+  try {
+    state = await client.workflow.getHandle(progress.capacityWorkflowId).query(capacityStateQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return {};
+    throw err;
+  }
+  // `waiting` is in grant order; a batch's requests carry its id as fairness key.
+  const mine = state.waiting.filter((w) => w.priority === LeasePriority.Batch && w.fairnessKey === id);
+  if (mine.length === 0) return { waitingForCapacity: 0 };
+  return { waitingForCapacity: mine.length, ahead: mine[0]!.position - 1 };
+}
+
+async function steer(
+  client: Client,
+  id: string,
+  update: typeof pauseUpdate,
+  name: string,
+): Promise<BatchProgress> {
+  return await reachable(client, async () => {
+    try {
+      return await client.workflow.getHandle(id).executeUpdate(update);
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) {
+        const reason = err.cause instanceof Error ? err.cause.message : err.message;
+        throw new BatchUpdateRejectedError(id, name, reason);
+      }
+      if (err instanceof WorkflowNotFoundError)
+        throw new BatchUpdateRejectedError(id, name, 'no running batch');
+      throw err;
+    }
+  });
+}
+
+/**
+ * Pauses a batch: no new pair starts, those in flight finish. Returns the progress after it.
+ * @throws BatchUpdateRejectedError when it is already paused, cancelled, finishing or not running.
+ */
+export function pauseBatch(client: Client, id: string): Promise<BatchProgress> {
+  return steer(client, id, pauseUpdate, 'pause');
+}
+
+/**
+ * Resumes a paused batch.
+ * @throws BatchUpdateRejectedError when it is not paused or not running.
+ */
+export function resumeBatch(client: Client, id: string): Promise<BatchProgress> {
+  return steer(client, id, resumeUpdate, 'resume');
+}
+
+/**
+ * Cancels a batch and returns once every child in flight is closed (the batch then writes its
+ * reports and completes with status `cancelled`; `waitForBatch` gives the summary).
+ * @throws BatchUpdateRejectedError when it is already cancelled, finishing or not running.
+ */
+export function cancelBatch(client: Client, id: string): Promise<BatchProgress> {
+  return steer(client, id, cancelUpdate, 'cancel');
+}
+
+/** Options of `waitForBatch`. */
+export interface WaitForBatchOptions {
+  /**
+   * Called with the progress every `intervalMs` while the batch runs; the second argument is the
+   * whole running view (with `waitingForCapacity` and `ahead`).
+   */
+  onProgress?: (progress: BatchProgress, view: Extract<BatchView, { state: 'running' }>) => void;
+  /** Default 1000. */
+  intervalMs?: number;
+  /** Stop waiting after this long and return the `running` view. Default: as long as it runs. */
+  timeoutMs?: number;
+  /** Give up after Temporal was unreachable this long in a row (ms). Default 600 000. */
+  outageBudgetMs?: number;
+}
+
+/**
+ * Waits for a batch to end, polling its progress, and returns its `completed` or `failed` view
+ * (`not-found` when unknown). Rides out a Temporal outage up to `outageBudgetMs`.
+ * @throws TemporalUnreachableError when Temporal stayed unreachable for the whole budget.
+ */
+export async function waitForBatch(
+  client: Client,
+  id: string,
+  options: WaitForBatchOptions = {},
+): Promise<BatchView> {
+  const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+  const budget = options.outageBudgetMs ?? 10 * 60_000;
+  const interval = options.intervalMs ?? 1000;
+  let outageSince: number | undefined;
+  for (;;) {
+    let view: BatchView;
+    try {
+      view = await getBatch(client, id);
+      outageSince = undefined;
+    } catch (err) {
+      if (!(err instanceof TemporalUnreachableError)) throw err;
+      outageSince ??= Date.now();
+      if (Date.now() - outageSince > budget) throw err;
+      await sleep(Math.min(interval * 2, 5000));
+      continue;
+    }
+    if (view.state !== 'running') return view;
+    options.onProgress?.(view.progress, view);
+    if (Date.now() >= deadline) return view;
+    await sleep(Math.max(0, Math.min(interval, deadline - Date.now())));
+  }
+}
+
+function failureOf(err: WorkflowFailedError): DetectionFailure {
+  let current: unknown = err.cause;
+  while (current instanceof Error && 'cause' in current && current.cause && !('type' in current))
+    current = current.cause;
+  const type = (current as { type?: unknown } | undefined)?.type;
+  return {
+    type: typeof type === 'string' ? type : ((current as Error | undefined)?.name ?? 'Error'),
+    message: current instanceof Error ? current.message : err.message,
+  };
+}
+
+async function reachable<T>(client: Client, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isTemporalUnreachable(err)) {
+      const address =
+        (client.connection as { options?: { address?: string } }).options?.address ?? 'Temporal';
+      throw new TemporalUnreachableError(address, err);
+    }
+    throw err;
+  }
+}

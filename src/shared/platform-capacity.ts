@@ -1,0 +1,174 @@
+/**
+ * The contract of the platform's capacity: one long-lived `platformCapacityWorkflow` per platform
+ * URL grants leases to detections, so every batch, single detection and worker process shares the
+ * appliance's parallel slots. Names here are wire contracts between running workflows. Importable
+ * from workflows: no Node, no I/O.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+/** The workflow type of the capacity workflow (the exported function in src/workflows). */
+export const PLATFORM_CAPACITY_WORKFLOW_TYPE = 'platformCapacityWorkflow';
+
+/** Capacity used when the worker's config names none (DETECTOR_CAPACITY). */
+export const DEFAULT_PLATFORM_CAPACITY = 8;
+
+/** The largest capacity `setCapacity` accepts: a guard against typos, not a platform limit. */
+export const MAX_PLATFORM_CAPACITY = 10_000;
+
+/**
+ * Who goes first: `interactive` (a single detection started by a person or a service: no batchId)
+ * before `batch` (a pair of a batch). Batches share among themselves round-robin by fairness key.
+ */
+export const LeasePriority = { Interactive: 'interactive', Batch: 'batch' } as const;
+export type LeasePriority = (typeof LeasePriority)[keyof typeof LeasePriority];
+
+/**
+ * A holder's request for one lease (signal `requestLease`, sent by the `requestPlatformLease`
+ * activity with signalWithStart). `leaseId` is unique per request (`<runId>/<n>`), so a repeated
+ * request (an activity retry) is recognised and ignored.
+ */
+export interface LeaseRequest {
+  leaseId: string;
+  holderWorkflowId: string;
+  holderRunId: string;
+  priority: LeasePriority;
+  /** Batches are served round-robin by this key (the batch id); ignored for interactive requests. */
+  fairnessKey?: string;
+}
+
+/** Input of the `requestPlatformLease` activity: the request plus nothing else (the worker knows the platform). */
+export type RequestLeaseInput = LeaseRequest;
+
+/** Result of `requestPlatformLease`: where the lease will come from, and where to release it. */
+export interface RequestedLease {
+  capacityWorkflowId: string;
+}
+
+/** Sent by the capacity workflow to a holder (signal `leaseGranted`): the lease `leaseId` is the holder's. */
+export interface LeaseGrant {
+  leaseId: string;
+  /** Workflow time of the grant (epoch ms). */
+  grantedAtMs: number;
+}
+
+/** Sent by a holder (signal `releaseLease`): it no longer holds or wants `leaseId`. Idempotent. */
+export interface LeaseRelease {
+  leaseId: string;
+}
+
+/** Sent by the submit activity on 429/507 (signal `platformBusy`): grant nothing before `untilMs` (epoch ms). */
+export interface PlatformBusy {
+  untilMs: number;
+}
+
+/** One held lease, as the `capacityState` query shows it. */
+export interface HeldLease extends LeaseRequest {
+  /** When it was granted (ISO). */
+  since: string;
+}
+
+/** One waiting request, as the `capacityState` query shows it. */
+export interface WaitingLease extends LeaseRequest {
+  /** When it was requested (ISO). */
+  requestedAt: string;
+  /** 1 = granted next; the order follows priority and the batches' round-robin. */
+  position: number;
+}
+
+/** Answer of `capacityState` (and of the `setCapacity` update). */
+export interface CapacityState {
+  platformUrl: string;
+  /** Parallel slots of the platform. */
+  capacity: number;
+  /** Extra leases granted above `capacity` (a queue allowance): max(1, ceil(capacity / 4)). */
+  allowance: number;
+  leases: HeldLease[];
+  waiting: WaitingLease[];
+  /** No lease is granted before this time (ISO), after a 429/507; null when not busy. */
+  busyUntil: string | null;
+  /** Leases granted since the first run (carried over continue-as-new). */
+  granted: number;
+  /** Leases taken back from holders that closed without releasing them. */
+  reclaimed: number;
+}
+
+/**
+ * State carried over continue-as-new; internal to the capacity workflow, but part of its input so
+ * it is a wire contract (fields only ever added, optional).
+ */
+export interface CarriedCapacityState {
+  leases: (LeaseRequest & { sinceMs: number })[];
+  waiting: (LeaseRequest & { requestedAtMs: number; seq: number })[];
+  busyUntilMs: number;
+  lastBatchKey: string | null;
+  granted: number;
+  reclaimed: number;
+  seq: number;
+}
+
+/** Input of `platformCapacityWorkflow`. */
+export interface PlatformCapacityInput {
+  /** The platform's base URL (for people reading the state: the id is derived from it). */
+  platformUrl: string;
+  /** Initial parallel slots (positive integer); change it at run time with `setCapacity`. */
+  capacity: number;
+  /**
+   * How often (ms) held and waiting leases are checked for holders that closed without releasing
+   * (default 5 minutes). Also checked when requests wait while every lease has been held this long.
+   */
+  reclaimIntervalMs?: number;
+  /** Continue-as-new after this many history events (default 1000, or when the server suggests it). */
+  continueAsNewAfterEvents?: number;
+  /** Carried state (continue-as-new only). */
+  state?: CarriedCapacityState;
+}
+
+/** The `platformCapacityWorkflow` signature, for typed starts without importing workflow code. */
+export type PlatformCapacityWorkflow = (input: PlatformCapacityInput) => Promise<void>;
+
+/** A holder asks for a lease. */
+export const requestLeaseSignal = defineSignal<[LeaseRequest]>('requestLease');
+/** A holder gives a lease back (or stops waiting for one). */
+export const releaseLeaseSignal = defineSignal<[LeaseRelease]>('releaseLease');
+/** The platform answered 429/507: back off the whole platform until `untilMs`. */
+export const platformBusySignal = defineSignal<[PlatformBusy]>('platformBusy');
+/** Sent to a holder when its lease is granted. */
+export const leaseGrantedSignal = defineSignal<[LeaseGrant]>('leaseGranted');
+/**
+ * Sets the capacity at run time. Validated: a positive integer ≤ MAX_PLATFORM_CAPACITY, else the
+ * update is rejected (nothing is written to history). Held leases above a lowered capacity run out
+ * as their jobs end. Returns the new state.
+ */
+export const setCapacityUpdate = defineUpdate<CapacityState, [number]>('setCapacity');
+/** Capacity, allowance, held leases, the waiting queue in grant order, busy-until. */
+export const capacityStateQuery = defineQuery<CapacityState>('capacityState');
+
+/**
+ * The queue allowance for a capacity: at least one, at most a quarter of it, rounded up.
+ * @example allowanceFor(4) // 1; allowanceFor(8) // 2; allowanceFor(1) // 1
+ */
+export function allowanceFor(capacity: number): number {
+  return Math.max(1, Math.ceil(capacity / 4));
+}
+
+/**
+ * The capacity workflow id from the hex sha256 of the platform's base URL (workflows have no
+ * crypto: the hash is computed by the caller, see `platformCapacityWorkflowId` in src/client).
+ * @example capacityWorkflowIdFromHash('3f1c…') // 'platform-capacity-3f1c…' (16 hex digits)
+ */
+export function capacityWorkflowIdFromHash(sha256Hex: string): string {
+  return `platform-capacity-${sha256Hex.slice(0, 16)}`;
+}
+
+/**
+ * Problems of a capacity value (empty when fine): a positive integer up to MAX_PLATFORM_CAPACITY.
+ * @example capacityProblems(0) // ['capacity must be a positive integer, got 0']
+ */
+export function capacityProblems(capacity: unknown): string[] {
+  if (typeof capacity !== 'number' || !Number.isInteger(capacity) || capacity < 1) {
+    return [`capacity must be a positive integer, got ${String(capacity)}`];
+  }
+  if (capacity > MAX_PLATFORM_CAPACITY)
+    return [`capacity must be at most ${MAX_PLATFORM_CAPACITY}, got ${capacity}`];
+  return [];
+}

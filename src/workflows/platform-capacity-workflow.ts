@@ -1,0 +1,272 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import {
+  allowanceFor,
+  capacityProblems,
+  capacityStateQuery,
+  leaseGrantedSignal,
+  LeasePriority,
+  platformBusySignal,
+  releaseLeaseSignal,
+  requestLeaseSignal,
+  setCapacityUpdate,
+  type CapacityState,
+  type CarriedCapacityState,
+  type LeaseRequest,
+  type PlatformCapacityInput,
+} from '../shared/platform-capacity.ts';
+import { TEMPORAL_DESCRIBE } from './activity-options.ts';
+
+const { findClosedWorkflows } = proxyActivities<Activities>(TEMPORAL_DESCRIBE);
+
+type Held = LeaseRequest & { sinceMs: number };
+type Waiting = LeaseRequest & { requestedAtMs: number; seq: number };
+
+const DEFAULT_RECLAIM_INTERVAL_MS = 5 * 60_000;
+const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 1000;
+/** Waiters while every lease is held and none was released this long: check for closed holders. */
+const STALL_CHECK_MS = 60_000;
+
+/**
+ * The platform's capacity, one per platform URL (id `platform-capacity-<16 hex of sha256(url)>`),
+ * started on first use by the `requestPlatformLease` activity (signalWithStart) and running for
+ * ever. Grants at most `capacity + allowance` leases at once (allowance = max(1, ⌈capacity/4⌉): it
+ * keeps every slot busy while the next upload runs); a lease counts one job from submit until it is
+ * terminal on the platform.
+ *
+ * - Requests (`requestLease`) queue; grants go by signal (`leaseGranted`) to the holder:
+ *   interactive requests first (FIFO), then batch requests round-robin over their fairness keys.
+ * - `releaseLease` gives a lease back (or withdraws a waiting request); idempotent.
+ * - `platformBusy` (the submit activity saw 429/507) stops all grants until the hinted time.
+ * - `setCapacity` (update, validated) changes the capacity at run time.
+ * - Leases of holders that closed without releasing are reclaimed: at once when the grant signal
+ *   fails (the holder is gone), and by a periodic `findClosedWorkflows` check.
+ * - Continues as new every ~1000 events carrying its state, after its handlers finished.
+ */
+export async function platformCapacityWorkflow(input: PlatformCapacityInput): Promise<void> {
+  const carried = input.state;
+  let capacity = input.capacity;
+  const leases = new Map<string, Held>((carried?.leases ?? []).map((lease) => [lease.leaseId, lease]));
+  const waiting = new Map<string, Waiting>((carried?.waiting ?? []).map((wait) => [wait.leaseId, wait]));
+  let busyUntilMs = carried?.busyUntilMs ?? 0;
+  let lastBatchKey = carried?.lastBatchKey ?? null;
+  let granted = carried?.granted ?? 0;
+  let reclaimed = carried?.reclaimed ?? 0;
+  let seq = carried?.seq ?? 0;
+  let lastReleaseMs = Date.now();
+  let lastReclaimMs = Date.now();
+  let reclaiming = false;
+  let grantsInFlight = 0;
+  let changed = true;
+  const reclaimIntervalMs = input.reclaimIntervalMs ?? DEFAULT_RECLAIM_INTERVAL_MS;
+  const canAfterEvents = input.continueAsNewAfterEvents ?? DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS;
+
+  const release = (leaseId: string, why: string): boolean => {
+    const had = leases.delete(leaseId) || waiting.delete(leaseId);
+    if (had) {
+      changed = true;
+      lastReleaseMs = Date.now();
+      log.debug('lease released', { leaseId, why });
+    }
+    return had;
+  };
+  const state = (): CapacityState => ({
+    platformUrl: input.platformUrl,
+    capacity,
+    allowance: allowanceFor(capacity),
+    leases: [...leases.values()].map(({ sinceMs, ...lease }) => ({
+      ...lease,
+      since: new Date(sinceMs).toISOString(),
+    })),
+    waiting: grantOrder([...waiting.values()], lastBatchKey).map(({ requestedAtMs, seq: _, ...wait }, i) => ({
+      ...wait,
+      requestedAt: new Date(requestedAtMs).toISOString(),
+      position: i + 1,
+    })),
+    busyUntil: busyUntilMs > Date.now() ? new Date(busyUntilMs).toISOString() : null,
+    granted,
+    reclaimed,
+  });
+
+  setHandler(requestLeaseSignal, (request) => {
+    // A repeated request (the activity retried after its signal went through) changes nothing.
+    if (leases.has(request.leaseId) || waiting.has(request.leaseId)) return;
+    seq += 1;
+    waiting.set(request.leaseId, { ...request, requestedAtMs: Date.now(), seq });
+    changed = true;
+  });
+  setHandler(releaseLeaseSignal, ({ leaseId }) => {
+    release(leaseId, 'released by its holder');
+  });
+  setHandler(platformBusySignal, ({ untilMs }) => {
+    if (untilMs > busyUntilMs) {
+      busyUntilMs = untilMs;
+      changed = true;
+      log.info('platform busy (429/507): no grants until', { until: new Date(untilMs).toISOString() });
+    }
+  });
+  setHandler(
+    setCapacityUpdate,
+    (next) => {
+      capacity = next;
+      changed = true;
+      log.info('capacity set', { capacity });
+      return state();
+    },
+    {
+      validator: (next) => {
+        const problems = capacityProblems(next);
+        // A rejected update leaves no trace in history; the message reaches the caller.
+        if (problems.length > 0) throw new RangeError(problems.join('; '));
+      },
+    },
+  );
+  setHandler(capacityStateQuery, state);
+
+  const grant = (request: Waiting): void => {
+    waiting.delete(request.leaseId);
+    const { requestedAtMs: _, seq: __, ...lease } = request;
+    leases.set(request.leaseId, { ...lease, sinceMs: Date.now() });
+    granted += 1;
+    if (request.priority === LeasePriority.Batch) lastBatchKey = request.fairnessKey ?? '';
+    grantsInFlight += 1;
+    getExternalWorkflowHandle(request.holderWorkflowId, request.holderRunId)
+      .signal(leaseGrantedSignal, { leaseId: request.leaseId, grantedAtMs: Date.now() })
+      .catch((err: unknown) => {
+        // The holder closed (completed, failed, cancelled, terminated): the lease is free again.
+        if (release(request.leaseId, 'holder gone')) reclaimed += 1;
+        log.info('lease grant not delivered; reclaimed', {
+          leaseId: request.leaseId,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      })
+      .finally(() => {
+        grantsInFlight -= 1;
+      });
+  };
+
+  const reclaim = async (): Promise<void> => {
+    reclaiming = true;
+    lastReclaimMs = Date.now();
+    try {
+      const holders = [...leases.values(), ...waiting.values()].map(({ holderWorkflowId, holderRunId }) => ({
+        workflowId: holderWorkflowId,
+        runId: holderRunId,
+      }));
+      const closed = await findClosedWorkflows({ workflows: dedupe(holders) });
+      const gone = new Set(closed.map(({ workflowId, runId }) => `${workflowId}\n${runId}`));
+      for (const lease of [...leases.values(), ...waiting.values()]) {
+        if (
+          gone.has(`${lease.holderWorkflowId}\n${lease.holderRunId}`) &&
+          release(lease.leaseId, 'holder closed')
+        ) {
+          reclaimed += 1;
+        }
+      }
+    } catch (err) {
+      // A failed check is tried again at the next interval; it must never stop the grants.
+      log.warn('checking holders failed', { error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      reclaiming = false;
+      changed = true;
+    }
+  };
+
+  const limit = () => capacity + allowanceFor(capacity);
+  const reclaimDue = (now: number): boolean => {
+    if (reclaiming || (leases.size === 0 && waiting.size === 0)) return false;
+    if (now >= lastReclaimMs + reclaimIntervalMs) return true;
+    // Waiters behind a full platform with nothing released for a while: maybe its holders are gone.
+    const stalled = waiting.size > 0 && leases.size >= limit();
+    return stalled && now >= Math.max(lastReclaimMs, lastReleaseMs) + STALL_CHECK_MS;
+  };
+  // Timers are started only when needed and never per loop turn: a timer costs history events.
+  const tickMs = Math.min(reclaimIntervalMs, STALL_CHECK_MS);
+  let ticking = false;
+  let busyTimerFor = 0;
+
+  for (;;) {
+    changed = false;
+    const now = Date.now();
+    if (now >= busyUntilMs) {
+      while (leases.size < limit() && waiting.size > 0)
+        grant(grantOrder([...waiting.values()], lastBatchKey)[0]!);
+    } else if (busyTimerFor !== busyUntilMs) {
+      busyTimerFor = busyUntilMs;
+      void sleep(busyUntilMs - now).then(() => {
+        changed = true;
+      });
+    }
+    if (reclaimDue(now)) void reclaim();
+    if (!ticking && (leases.size > 0 || waiting.size > 0)) {
+      ticking = true;
+      void sleep(tickMs).then(() => {
+        ticking = false;
+        changed = true;
+      });
+    }
+    const info = workflowInfo();
+    if (info.historyLength >= canAfterEvents || info.continueAsNewSuggested) break;
+    await condition(() => changed);
+  }
+
+  // Signals that arrive until the new run starts are delivered to this run's handlers first (the
+  // server refuses to close a run with unhandled signals), so nothing sent to the id is lost.
+  await condition(() => allHandlersFinished() && grantsInFlight === 0 && !reclaiming);
+  const next: CarriedCapacityState = {
+    leases: [...leases.values()],
+    waiting: [...waiting.values()],
+    busyUntilMs,
+    lastBatchKey,
+    granted,
+    reclaimed,
+    seq,
+  };
+  await continueAsNew<typeof platformCapacityWorkflow>({ ...input, capacity, state: next });
+}
+
+/**
+ * The order in which waiting requests would be granted: interactive ones first in arrival order,
+ * then batch ones round-robin over their fairness keys (keys in sorted order, starting after the
+ * key granted last; within a key, arrival order). Pure and deterministic.
+ */
+export function grantOrder<T extends LeaseRequest & { seq: number }>(
+  waiting: T[],
+  lastBatchKey: string | null,
+): T[] {
+  const bySeq = (a: T, b: T) => a.seq - b.seq;
+  const interactive = waiting.filter((w) => w.priority !== LeasePriority.Batch).sort(bySeq);
+  const queues = new Map<string, T[]>();
+  for (const w of waiting.filter((w) => w.priority === LeasePriority.Batch).sort(bySeq)) {
+    const key = w.fairnessKey ?? '';
+    const queue = queues.get(key);
+    if (queue) queue.push(w);
+    else queues.set(key, [w]);
+  }
+  const keys = [...queues.keys()].sort();
+  const start = lastBatchKey === null ? 0 : keys.findIndex((key) => key > lastBatchKey);
+  const rotation = start <= 0 ? keys : [...keys.slice(start), ...keys.slice(0, start)];
+  const batch: T[] = [];
+  for (let round = 0; batch.length < waiting.length - interactive.length; round++) {
+    for (const key of rotation) {
+      const next = queues.get(key)![round];
+      if (next) batch.push(next);
+    }
+  }
+  return [...interactive, ...batch];
+}
+
+function dedupe(holders: { workflowId: string; runId: string }[]): { workflowId: string; runId: string }[] {
+  const seen = new Map(holders.map((h) => [`${h.workflowId}\n${h.runId}`, h]));
+  return [...seen.values()];
+}
