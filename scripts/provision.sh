@@ -178,7 +178,7 @@ if ! command -v versitygw >/dev/null 2>&1; then
   log=$LOGS/versitygw.log
   find_go >/dev/null ||
     fail "versitygw (the local S3 server) is built with Go, and no go was found: install Go >= 1.25 (https://go.dev/dl, e.g. into /usr/local/go), or put a versitygw $VERSITYGW_VERSION binary on PATH"
-  say "building versitygw $VERSITYGW_VERSION with go install (about 5 minutes on a cold Go cache)"
+  say "building versitygw $VERSITYGW_VERSION with go install (5 to 10 minutes on a cold Go cache)"
   go_install "$log" "github.com/versity/versitygw/cmd/versitygw@v$VERSITYGW_VERSION" ||
     fail "go install of versitygw failed (it needs Go >= 1.25)" "$log"
   versitygw --version >/dev/null 2>&1 || fail "the built versitygw does not run" "$log"

@@ -13,8 +13,12 @@ export interface StackUpOptions {
   /** Return once everything is healthy and leave it running. */
   detach: boolean;
   worker: boolean;
+  /** Serve the HTTP API (`rdd serve`); default true. */
+  api?: boolean;
   emulator: boolean;
   temporalUi: boolean;
+  /** Wire versitygw's event webhook to the API; `rules`: a JSON rule file (default: calls/{customer}/{call}.wav → references/{customer}.wav). */
+  s3Events?: boolean | { rules?: string };
   /** The platform's capacity for the emulator and the worker (default RDD_PLATFORM_CAPACITY, else 2). */
   capacity?: number;
 }

@@ -4,13 +4,15 @@
  * production: see docker-compose.yml for the same services as containers.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_STACK_DIR, ENV_FILE_NAME } from '../../src/starters/stack-env.ts';
+import { parseEventRules } from '../../src/shared/event-rules.ts';
+import { startApi } from './api.ts';
 import { formatEnvFile } from './env-file.ts';
 import { startEmulator } from './emulator.ts';
-import { pickPort } from './ports.ts';
+import { LOOPBACK, pickPort } from './ports.ts';
 import { isSameProcess, type ServiceProcess, terminateGroup } from './process.ts';
 import { LOCAL_S3_CREDENTIALS, startS3 } from './s3.ts';
 import { StackRunningError } from './stack-running-error.ts';
@@ -38,10 +40,18 @@ export interface StackPorts {
   temporalUi: number;
   s3: number;
   emulator: number;
+  /** `rdd serve`, the HTTP API. */
+  api: number;
 }
 
 /** Preferred ports; a busy one is replaced by a free one. */
-export const DEFAULT_PORTS: StackPorts = { temporal: 7233, temporalUi: 8233, s3: 7070, emulator: 8600 };
+export const DEFAULT_PORTS: StackPorts = {
+  temporal: 7233,
+  temporalUi: 8233,
+  s3: 7070,
+  emulator: 8600,
+  api: 8080,
+};
 
 /** The media bucket the stack creates. */
 export const DEFAULT_BUCKET = 'rdd-media';
@@ -62,7 +72,18 @@ export interface StackEnv {
   DETECTOR_URL?: string;
   /** The platform's capacity the worker starts with: the emulator's capacity, so they agree. */
   DETECTOR_CAPACITY?: string;
+  /** The HTTP API (`rdd serve`); absent when the stack runs without it. */
+  RDD_API_URL?: string;
+  /** The API's bearer token: RDD_API_TOKEN of the environment `rdd stack up` ran in, when set. */
+  RDD_API_TOKEN?: string;
+  /** With `s3Events`: the rule file the API (and `rdd sweep create`) read. */
+  S3_EVENT_RULES?: string;
 }
+
+/** The rules `s3Events` uses without a file of its own: calls/{customer}/{call}.wav → references/{customer}.wav. */
+export const DEFAULT_STACK_EVENT_RULES = [
+  { match: 'calls/{customer}/{call}.wav', reference: 'references/{customer}.wav' },
+] as const;
 
 /** Options of `startStack`; every field has a default. */
 export interface StartStackOptions {
@@ -70,6 +91,15 @@ export interface StartStackOptions {
   dir?: string;
   /** Run a worker (`rdd worker`). Default true. */
   worker?: boolean;
+  /** Serve the HTTP API (`rdd serve`, RDD_API_URL). Default true. */
+  api?: boolean;
+  /**
+   * Wire versitygw's event webhook to the API (`${RDD_API_URL}/v1/s3-events`, `?token=` when
+   * RDD_API_TOKEN is set): a PUT matching a rule starts a detection. `rules` is a JSON rule file
+   * (default: `<dir>/s3-event-rules.json`, written with `DEFAULT_STACK_EVENT_RULES`). Needs the API.
+   * versitygw then starts after the API listens (it exits when its test event gets no answer).
+   */
+  s3Events?: boolean | { rules?: string };
   /** Run the Speech Platform emulator and point `DETECTOR_URL` at it. Default true. */
   emulator?: boolean;
   /** Leave the services running when this process exits (`rdd stack down` stops them). Default false. */
@@ -137,6 +167,10 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
   const timeoutMs = options.timeoutMs ?? 60_000;
   const capacity = options.capacity ?? platformCapacityFromEnv(process.env.RDD_PLATFORM_CAPACITY);
 
+  const s3Events =
+    options.s3Events === undefined || options.s3Events === false ? undefined : options.s3Events;
+  if (s3Events !== undefined && options.api === false)
+    throw new TypeError('s3Events needs the API (the webhook posts to rdd serve)');
   // Before anything starts: a missing tool is the most common first-run failure.
   findTool('temporal');
   findTool('versitygw');
@@ -173,7 +207,18 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     const uiPort = (options.temporalUi ?? true) ? await pickPort(wanted.temporalUi, taken) : undefined;
     const s3Port = await pickPort(wanted.s3, taken);
     const emulatorPort = (options.emulator ?? true) ? await pickPort(wanted.emulator, taken) : undefined;
+    const apiPort = (options.api ?? true) ? await pickPort(wanted.api, taken) : undefined;
 
+    const s3Endpoint = `http://${LOOPBACK}:${s3Port}`;
+    const bucket = options.bucket ?? DEFAULT_BUCKET;
+    const startS3Now = (eventWebhookUrl?: string) =>
+      startS3({
+        ...common,
+        port: s3Port,
+        dataDir: path.join(dir, 's3'),
+        bucket,
+        ...(eventWebhookUrl !== undefined && { eventWebhookUrl }),
+      }).then((s) => (log(`s3        ready at ${s.endpoint}, bucket ${s.bucket} (${elapsed()})`), s));
     const since = Date.now();
     const elapsed = (): string => `${((Date.now() - since) / 1000).toFixed(1)} s`;
     // Started together; allSettled so a failure never leaves a sibling spawning after the cleanup.
@@ -186,26 +231,21 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       }).then(
         (t) => (log(`temporal  ready at ${t.address}${t.uiUrl ? `, UI ${t.uiUrl}` : ''} (${elapsed()})`), t),
       ),
-      startS3({
-        ...common,
-        port: s3Port,
-        dataDir: path.join(dir, 's3'),
-        bucket: options.bucket ?? DEFAULT_BUCKET,
-      }).then((s) => (log(`s3        ready at ${s.endpoint}, bucket ${s.bucket} (${elapsed()})`), s)),
+      s3Events !== undefined ? Promise.resolve(undefined) : startS3Now(),
       emulatorPort === undefined
         ? Promise.resolve(undefined)
         : startEmulator({ ...common, port: emulatorPort, capacity }).then(
             (e) => (log(`emulator  ready at ${e.url} (${elapsed()})`), e),
           ),
     ]);
-    const [temporal, s3, emulator] = [settled(results[0]), settled(results[1]), settled(results[2])];
+    const [temporal, , emulator] = [settled(results[0]), settled(results[1]), settled(results[2])];
 
     const env: StackEnv = {
       TEMPORAL_ADDRESS: temporal.address,
       TEMPORAL_NAMESPACE: temporal.namespace,
       ...(temporal.uiUrl !== undefined && { TEMPORAL_UI_URL: temporal.uiUrl }),
-      S3_ENDPOINT: s3.endpoint,
-      S3_BUCKET: s3.bucket,
+      S3_ENDPOINT: s3Endpoint,
+      S3_BUCKET: bucket,
       S3_FORCE_PATH_STYLE: 'true',
       AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
@@ -213,10 +253,28 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       ...(emulator !== undefined && { DETECTOR_URL: emulator.url }),
       ...(emulator !== undefined && { DETECTOR_CAPACITY: String(capacity) }),
     };
+    const startApiNow = async (): Promise<void> => {
+      const api = await startApi({ ...common, port: apiPort!, env: { ...process.env, ...env } });
+      env.RDD_API_URL = api.url;
+      const token = process.env.RDD_API_TOKEN?.trim();
+      if (token) env.RDD_API_TOKEN = token;
+      log(`api       ready at ${api.url}${token ? ' (bearer token)' : ''} (${elapsed()})`);
+    };
+    if (s3Events !== undefined) {
+      // The API first (Temporal is enough for it): versitygw's start-up test event needs an answer.
+      env.S3_EVENT_RULES = stackEventRules(dir, s3Events === true ? undefined : s3Events.rules);
+      await startApiNow();
+      const token = env.RDD_API_TOKEN;
+      await startS3Now(
+        `${env.RDD_API_URL}/v1/s3-events${token ? `?token=${encodeURIComponent(token)}` : ''}`,
+      );
+      log(`s3 events ${env.RDD_API_URL}/v1/s3-events, rules ${env.S3_EVENT_RULES}`);
+    }
     if (options.worker ?? true) {
       await startWorker({ ...common, timeoutMs: 2 * timeoutMs, env: { ...process.env, ...env } });
       log(`worker    polling (${elapsed()})`);
     }
+    if (apiPort !== undefined && s3Events === undefined) await startApiNow();
     if (emulator !== undefined) await agreeOnCapacity(env, emulator.url, capacity, log);
 
     writeFileSync(
@@ -236,6 +294,26 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     reaper?.stdin?.end('done\n');
     throw err;
   }
+}
+
+/**
+ * The rule file of `s3Events`: `rules` resolved and checked (so a bad file fails here, naming it),
+ * or `<dir>/s3-event-rules.json` written with `DEFAULT_STACK_EVENT_RULES`.
+ * @throws TypeError when `rules` cannot be read or holds no valid rules.
+ */
+function stackEventRules(dir: string, rules: string | undefined): string {
+  if (rules !== undefined) {
+    const file = path.resolve(rules);
+    try {
+      parseEventRules(JSON.parse(readFileSync(file, 'utf8')));
+    } catch (err) {
+      throw new TypeError(`--rules ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    return file;
+  }
+  const file = path.join(dir, 's3-event-rules.json');
+  writeFileSync(file, `${JSON.stringify(DEFAULT_STACK_EVENT_RULES, null, 2)}\n`);
+  return file;
 }
 
 /** What `stopStack` found and did. */

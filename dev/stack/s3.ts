@@ -19,6 +19,11 @@ export interface S3Options extends LaunchOptions {
   dataDir: string;
   /** Created when missing. */
   bucket: string;
+  /**
+   * Where versitygw posts its S3 event notifications (AWS `Records[]`). Something must answer it
+   * before the start: versitygw posts a test event and exits when nobody does.
+   */
+  eventWebhookUrl?: string;
 }
 
 /** A healthy S3 server with the bucket in place. */
@@ -53,6 +58,8 @@ export async function startS3(options: S3Options): Promise<S3Service> {
       ...process.env,
       ROOT_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
       ROOT_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
+      // The URL may carry ?token=…: the environment keeps it out of `ps`.
+      ...(options.eventWebhookUrl !== undefined && { VGW_EVENT_WEBHOOK_URL: options.eventWebhookUrl }),
     },
     logDir: options.logDir,
     detach: options.detach,

@@ -7,6 +7,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { appendBatchRows } from './append-batch-rows.ts';
 import { checkDetectionJob } from './check-detection-job.ts';
 import { readManifestPage } from './read-manifest-page.ts';
+import { findPreviousScheduleRun } from './find-previous-schedule-run.ts';
+import { listSweepPage } from './list-sweep-page.ts';
 import { writeBatchReport } from './write-batch-report.ts';
 import type { DetectorClient } from './detector/types.ts';
 import { getPlatformInfo } from './get-platform-info.ts';
@@ -42,7 +44,7 @@ export interface ActivityDeps {
  * Binds each activity to its deps. Every property of the returned object is registered under its
  * key, so the set is exactly: inspectMedia, submitDetectionJob, checkDetectionJob, getPlatformInfo,
  * recordDetectionResult, lookupScoreCache, requestPlatformLease, findClosedWorkflows,
- * readManifestPage, appendBatchRows, writeBatchReport. Creating it
+ * readManifestPage, appendBatchRows, writeBatchReport, findPreviousScheduleRun, listSweepPage. Creating it
  * does no I/O.
  * @example new Worker({ activities: createActivities({ s3, detector, limits }) })
  */
@@ -61,6 +63,10 @@ export function createActivities(deps: ActivityDeps) {
     readManifestPage: readManifestPage.bind(undefined, deps),
     appendBatchRows: appendBatchRows.bind(undefined, deps),
     writeBatchReport: writeBatchReport.bind(undefined, deps),
+    // Scheduled batches: the previous run of a `sinceScheduleRun` batch's schedule.
+    findPreviousScheduleRun: findPreviousScheduleRun.bind(undefined, deps),
+    // The sweep for lost S3 events: one listed page, the missing detections started.
+    listSweepPage: listSweepPage.bind(undefined, deps),
   };
 }
 

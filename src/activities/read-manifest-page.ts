@@ -37,12 +37,18 @@ interface TextCursor {
   etag: string;
   /** CSV: the header's column names, lower-cased. */
   columns?: string[];
+  /** A pair or a problem was read before this cursor (absent in older cursors: taken as read). */
+  seen?: boolean;
 }
 
 /** The cursor of a prefix listing: ListObjectsV2's continuation token. */
 interface ListCursor {
   kind: 'list';
   token: string;
+  /** Objects taken so far: the last one's 1-based `line` (absent in older cursors: 0). */
+  position?: number;
+  /** An object other than the reference was listed (absent in older cursors: taken as listed). */
+  listed?: boolean;
 }
 
 const COLUMNS = [
@@ -63,15 +69,21 @@ const COLUMNS = [
  * same fields (camelCase accepted, media as `s3://` URLs, bare keys of the manifest's bucket, or
  * `{bucket, key, channel?}`). A prefix source lists objects by continuation token.
  *
+ * A prefix source skips the reference itself (same bucket and key) and gives each object taken
+ * `id` = its key and `line` = its 1-based position among the objects taken.
+ *
  * A line that cannot be parsed or names an invalid pair (bucket or key refused by s3-names.ts,
  * channel not a 0-based integer, label not `genuine`/`deepfake`) is a `problem` with its line
- * number and reason; the page goes on. Every pair carries its pair key (sha256 of the canonical
+ * number, reason and (when valid) label; the page goes on. Every pair carries its pair key (sha256 of the canonical
  * JSON of reference, questioned, config, params and threshold) and its child id
  * `<batchId>-<first 24 hex of the key>`. Idempotent: the same cursor gives the same page. With
  * capacity deps (the worker always has them) the page also names `capacityWorkflowId`, the capacity
  * workflow of this worker's platform, where the batch's pairs wait for their leases.
  *
- * @throws ApplicationFailure InvalidInput (no header with `reference` and `questioned`), MediaNotFound
+ * @throws ApplicationFailure InvalidInput (no header with `reference` and `questioned`; a manifest
+ *   without a single pair or problem line, or a prefix under which nothing but the reference is
+ *   listed: "no pairs in …", found on the page that reaches the end — the first, unless a listing
+ *   is long), MediaNotFound
  *   (no manifest), MediaChanged (the manifest was replaced mid-batch), other storage failures as
  *   classified by toStorageFailure.
  * @example await readManifestPage({ s3 }, { batchId: 'b1', source: { manifest }, cursor: null, maxPairs: 100, threshold: 0 })
@@ -142,6 +154,7 @@ async function listPage(
   pairOf: PairOf,
 ): Promise<ManifestPage> {
   const { bucket, prefix, suffix } = source.prefix;
+  const inWindow = modifiedWindow(source.prefix);
   let answer;
   try {
     answer = await s3.send(
@@ -157,25 +170,62 @@ async function listPage(
   }
   const pairs: BatchPair[] = [];
   const problems: ManifestProblem[] = [];
+  let position = cursor?.position ?? 0;
+  let listed = cursor === undefined ? false : (cursor.listed ?? true);
+  let sawReference = false;
   for (const object of answer.Contents ?? []) {
     const key = object.Key;
     if (key === undefined || key.endsWith('/')) continue;
     if (suffix !== undefined && !key.endsWith(suffix)) continue;
-    if (key === source.reference.key && bucket === source.reference.bucket) continue;
+    // The reference itself is not scored against itself.
+    if (key === source.reference.key && bucket === source.reference.bucket) {
+      sawReference = true;
+      continue;
+    }
+    listed = true;
+    if (!inWindow(object.LastModified)) continue;
+    const line = ++position;
     const reasons = objectKeyProblems(key, 'questioned key');
     if (reasons.length > 0) {
-      problems.push({ line: null, reason: reasons.join('; '), questioned: `s3://${bucket}/${key}` });
+      problems.push({ line, id: key, reason: reasons.join('; '), questioned: `s3://${bucket}/${key}` });
       continue;
     }
     pairs.push(
-      pairOf({ line: null, id: null, reference: source.reference, questioned: { bucket, key }, label: null }),
+      pairOf({ line, id: key, reference: source.reference, questioned: { bucket, key }, label: null }),
     );
   }
   const next = answer.IsTruncated && answer.NextContinuationToken;
+  // A typo in the prefix (or suffix) must not pass as an empty batch. An empty time window of a
+  // listed prefix is no typo (a schedule's run with nothing new): that batch completes empty.
+  if (!next && !listed) {
+    throw invalidInput(
+      `no pairs in s3://${bucket}/${prefix}: no object under the prefix` +
+        (suffix === undefined ? '' : ` ending in ${JSON.stringify(suffix)}`) +
+        (sawReference ? ' but the reference itself (never scored against itself)' : ''),
+    );
+  }
   return {
     pairs,
     problems,
-    nextCursor: next ? JSON.stringify({ kind: 'list', token: next } satisfies ListCursor) : null,
+    nextCursor: next
+      ? JSON.stringify({ kind: 'list', token: next, position, listed } satisfies ListCursor)
+      : null,
+  };
+}
+
+/**
+ * Whether a LastModified falls in the prefix's window, in whole seconds (S3 listings carry
+ * seconds): `modifiedAfter` inclusive, `modifiedBefore` exclusive, so adjacent windows partition.
+ * An object without LastModified is kept.
+ */
+function modifiedWindow(window: { modifiedAfter?: string; modifiedBefore?: string }) {
+  const seconds = (ms: number) => Math.floor(ms / 1000);
+  const after = window.modifiedAfter === undefined ? -Infinity : seconds(Date.parse(window.modifiedAfter));
+  const before = window.modifiedBefore === undefined ? Infinity : seconds(Date.parse(window.modifiedBefore));
+  return (modified: Date | undefined): boolean => {
+    if (modified === undefined) return true;
+    const s = seconds(modified.getTime());
+    return s >= after && s < before;
   };
 }
 
@@ -192,6 +242,7 @@ async function textPage(
     offset: 0,
     line: 1,
     etag: '',
+    seen: false,
   };
   const byName = cursor === undefined ? formatByName(manifest.key) : cursor.format;
   const pairs: BatchPair[] = [];
@@ -218,7 +269,14 @@ async function textPage(
       handleLine(text, line, state, pairs, problems, manifest.bucket, pairOf);
       if (pairs.length >= maxPairs || problems.length >= maxPairs * PROBLEMS_PER_PAIR) break;
     }
+    if (pairs.length > 0 || problems.length > 0) state = { ...state, seen: true };
     if (state.offset >= chunk.size) {
+      if (state.seen === false) {
+        throw invalidInput(
+          `no pairs in ${formatMediaRef(manifest)}: the manifest is empty` +
+            (state.columns === undefined ? '' : ' but for its header'),
+        );
+      }
       return { pairs, problems, nextCursor: null };
     }
     if (pairs.length >= maxPairs || problems.length >= maxPairs * PROBLEMS_PER_PAIR) {
@@ -281,7 +339,7 @@ function handleLine(
       if (rows.length !== 1) throw new Error('expected one record');
       cells = rows[0]!;
     } catch (err) {
-      if (state.columns === undefined) throw invalidHeader(`the header line ${line} is not CSV`);
+      if (state.columns === undefined) throw invalidInput(`the header line ${line} is not CSV`);
       problems.push({
         line,
         reason: `not a CSV record: ${err instanceof Error ? err.message : String(err)}`,
@@ -292,7 +350,7 @@ function handleLine(
       const columns = cells.map((c) => c.toLowerCase().replace(/^\ufeff/, ''));
       const missing = ['reference', 'questioned'].filter((c) => !columns.includes(c));
       if (missing.length > 0) {
-        throw invalidHeader(
+        throw invalidInput(
           `the CSV header (line ${line}) lacks ${missing.join(' and ')}; columns: ${COLUMNS.join(', ')}`,
         );
       }
@@ -336,10 +394,12 @@ function handleLine(
     reasons.push(`label must be genuine or deepfake, got ${JSON.stringify(record.label)}`);
   }
   if (reasons.length > 0 || !reference || !questioned) {
+    const label = labelText === 'genuine' || labelText === 'deepfake' ? labelText : null;
     problems.push({
       line,
       reason: reasons.join('; '),
       id,
+      ...(label !== null && { label }),
       reference: displayText(record.reference),
       questioned: displayText(record.questioned),
     });
@@ -348,7 +408,7 @@ function handleLine(
   pairs.push(pairOf({ line, id, reference, questioned, label: labelText as BatchPair['label'] }));
 }
 
-function invalidHeader(message: string): ApplicationFailure {
+function invalidInput(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: FailureType.InvalidInput, message, nonRetryable: true });
 }
 

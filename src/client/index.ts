@@ -52,6 +52,43 @@ export {
 } from './batches.ts';
 export { BatchUpdateRejectedError } from './batch-update-rejected-error.ts';
 export {
+  backfillBatchSchedule,
+  BATCH_SCHEDULE_POLICIES,
+  batchScheduleId,
+  createBatchSchedule,
+  deleteBatchSchedule,
+  describeBatchSchedule,
+  InvalidScheduleError,
+  listBatchSchedules,
+  pauseBatchSchedule,
+  triggerBatchSchedule,
+  unpauseBatchSchedule,
+  type BatchScheduleInput,
+  type BatchScheduleRun,
+  type BatchScheduleSpec,
+  type BatchScheduleSummary,
+  type BatchScheduleView,
+  type CreateBatchScheduleOptions,
+} from './schedules.ts';
+export { BatchScheduleConflictError } from './batch-schedule-conflict-error.ts';
+export {
+  deleteSweepSchedule,
+  ensureSweepSchedule,
+  SWEEP_SCHEDULE_POLICIES,
+  sweepScheduleId,
+  triggerSweepSchedule,
+  type SweepScheduleOptions,
+} from './sweeps.ts';
+export {
+  s3EventDetectionId,
+  startObjectDetection,
+  type CreatedObject,
+  type ObjectDetectionOutcome,
+  type StartObjectDetectionOptions,
+} from './object-detections.ts';
+export { matchEventRule, parseEventRules, type EventRule, type ObjectRef } from '../shared/event-rules.ts';
+export { BatchScheduleNotFoundError } from './batch-schedule-not-found-error.ts';
+export {
   BATCH_WORKFLOW_TYPE,
   progressQuery,
   type BatchInput,

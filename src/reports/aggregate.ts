@@ -1,4 +1,4 @@
-import { INVALID_MANIFEST_LINE, type BatchReportRow } from './types.ts';
+import { CANCELLED_PAIR, INVALID_MANIFEST_LINE, type BatchReportRow } from './types.ts';
 
 /** The groups a score histogram shows, in drawing order. */
 export const SCORE_GROUPS = ['genuine', 'deepfake', 'unlabelled'] as const;
@@ -19,10 +19,15 @@ export interface ScoreDistribution {
   /** The drawn score range: the first bin's start and the last bin's end. */
   readonly domain: readonly [number, number];
   readonly step: number;
-  /** Scored rows per group (finite and infinite scores). */
+  /**
+   * Scored rows per group (finite and infinite scores), each distinct pair once: rows repeating a
+   * pair scored earlier in the batch (`duplicateOf`) are left out, as in the calibration metrics.
+   */
   readonly scored: Readonly<Record<ScoreGroupName, number>>;
-  /** Rows without a score and without an error, per group. */
+  /** Rows without a score and without an error, per group (repeats left out). */
   readonly inconclusive: Readonly<Record<ScoreGroupName, number>>;
+  /** Scored or inconclusive rows left out because they repeat a pair scored earlier in the batch. */
+  readonly repeated: number;
   /** Scores outside the drawn range (far outliers and ±Infinity), counted in the edge bins. */
   readonly clipped: number;
 }
@@ -48,8 +53,14 @@ export interface ThroughputSeries {
   readonly points: readonly { readonly t: number; readonly completed: number; readonly perSecond: number }[];
 }
 
-/** Outcome of a row for the label × outcome table. */
-export type Outcome = 'deepfake' | 'genuine' | 'inconclusive' | 'failed';
+/**
+ * Outcome of a row for the label × outcome table: a verdict, `failed` (the detection failed),
+ * `cancelled` (cancelled with the batch) or `invalid` (a manifest line that is not a usable pair).
+ */
+export type Outcome = 'deepfake' | 'genuine' | 'inconclusive' | 'failed' | 'cancelled' | 'invalid';
+
+/** The outcomes in table order. */
+export const OUTCOMES = ['deepfake', 'genuine', 'inconclusive', 'failed', 'cancelled', 'invalid'] as const;
 
 /** Everything `report.html` draws: small whatever the batch size. */
 export interface ReportAggregates {
@@ -92,8 +103,13 @@ function distribution(rows: readonly BatchReportRow[], threshold: number, maxBin
   const scored = { genuine: 0, deepfake: 0, unlabelled: 0 };
   const inconclusive = { genuine: 0, deepfake: 0, unlabelled: 0 };
   const finite: number[] = [];
+  let repeated = 0;
   for (const row of rows) {
     if (row.errorType !== null) continue;
+    if (row.duplicateOf !== null) {
+      repeated++;
+      continue;
+    }
     if (row.score === null || Number.isNaN(row.score)) inconclusive[groupOf(row)]++;
     else {
       scored[groupOf(row)]++;
@@ -118,7 +134,8 @@ function distribution(rows: readonly BatchReportRow[], threshold: number, maxBin
   const counts = new Map<string, number>();
   let clipped = 0;
   for (const row of rows) {
-    if (row.errorType !== null || row.score === null || Number.isNaN(row.score)) continue;
+    if (row.errorType !== null || row.duplicateOf !== null) continue;
+    if (row.score === null || Number.isNaN(row.score)) continue;
     let index = Math.floor((row.score - start) / step);
     if (index < 0 || index >= count) {
       // The top edge belongs to the last bin; anything beyond it is an outlier.
@@ -135,13 +152,14 @@ function distribution(rows: readonly BatchReportRow[], threshold: number, maxBin
       if (n) bins.push({ group, start: start + i * step, end: start + (i + 1) * step, count: n });
     }
   }
-  return { bins, domain: [start, end] as const, step, scored, inconclusive, clipped };
+  return { bins, domain: [start, end] as const, step, scored, inconclusive, repeated, clipped };
 }
 
 function failures(rows: readonly BatchReportRow[]): FailureGroup[] {
   const groups = new Map<string, { count: number; example: FailureGroup['example'] }>();
   for (const row of rows) {
-    if (row.errorType === null) continue;
+    // A cancelled pair did not fail: it is counted apart.
+    if (row.errorType === null || row.errorType === CANCELLED_PAIR) continue;
     const group = groups.get(row.errorType);
     if (group) group.count++;
     else
@@ -189,8 +207,10 @@ function throughput(rows: readonly BatchReportRow[], options: AggregateOptions):
 
 /**
  * Reduces report rows to what the page draws: score histograms per label (shared bin edges, at
- * most `maxBins` per label), failures grouped by type with one example each, completions over
- * time in `timeBuckets` buckets, and a label × outcome table. The result's size does not depend on
+ * most `maxBins` per label; each distinct pair once, repeats left out and counted in `repeated`),
+ * failures grouped by type with one example each (cancelled pairs are not failures), completions
+ * over time in `timeBuckets` buckets, and a label × outcome table (invalid lines and cancelled
+ * pairs are outcomes of their own, under the label the line gave). The result's size does not depend on
  * the number of rows, so a 100,000-pair batch gives a page as small as a 100-pair one. Pure.
  *
  * @example
@@ -199,18 +219,22 @@ function throughput(rows: readonly BatchReportRow[], options: AggregateOptions):
  */
 export function aggregateRows(rows: readonly BatchReportRow[], options: AggregateOptions): ReportAggregates {
   const outcomes = Object.fromEntries(
-    SCORE_GROUPS.map((g) => [g, { deepfake: 0, genuine: 0, inconclusive: 0, failed: 0 }]),
+    SCORE_GROUPS.map((g) => [g, Object.fromEntries(OUTCOMES.map((o) => [o, 0]))]),
   ) as Record<ScoreGroupName, Record<Outcome, number>>;
   for (const row of rows) {
     const outcome: Outcome =
-      row.errorType !== null
-        ? 'failed'
-        : (row.verdict ??
-          (row.score === null || Number.isNaN(row.score)
-            ? 'inconclusive'
-            : row.score > row.threshold
-              ? 'deepfake'
-              : 'genuine'));
+      row.errorType === INVALID_MANIFEST_LINE
+        ? 'invalid'
+        : row.errorType === CANCELLED_PAIR
+          ? 'cancelled'
+          : row.errorType !== null
+            ? 'failed'
+            : (row.verdict ??
+              (row.score === null || Number.isNaN(row.score)
+                ? 'inconclusive'
+                : row.score > row.threshold
+                  ? 'deepfake'
+                  : 'genuine'));
     outcomes[groupOf(row)][outcome]++;
   }
   return {

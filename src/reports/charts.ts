@@ -165,6 +165,15 @@ export interface DetMarks {
 }
 
 /**
+ * Whether an operating point can be drawn on the DET axes: both rates strictly between 0 and 50 %
+ * (a rate of 0 is −∞ on a probit axis; above 50 % is off the plotted quadrant). Pure.
+ * @example onDetAxes({ threshold: 0, pMiss: 0, pFa: 0.1 }) // false
+ */
+export function onDetAxes(op: Pick<OperatingPoint, 'pMiss' | 'pFa'>): boolean {
+  return op.pMiss > 0 && op.pMiss < 0.5 && op.pFa > 0 && op.pFa < 0.5;
+}
+
+/**
  * The DET curve on normal-deviate axes (P_fa across, P_miss up, both in percent at 0.1, 1, 2, 5,
  * 10, 20, 40 %), the P_miss = P_fa diagonal, the EER point and the operating point at the
  * threshold.
@@ -216,7 +225,7 @@ export function detSpec(det: readonly DetPoint[], marks: DetMarks): TopLevelSpec
     });
   }
   const op = marks.atThreshold;
-  if (op.pMiss > 0 && op.pMiss < 0.5 && op.pFa > 0 && op.pFa < 0.5) {
+  if (onDetAxes(op)) {
     points.push({
       x: probit(op.pFa),
       y: probit(op.pMiss),

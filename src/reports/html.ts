@@ -1,5 +1,5 @@
-import { aggregateRows, SCORE_GROUPS, type Outcome, type ReportAggregates } from './aggregate.ts';
-import { COLORS, detSpec, renderSvg, scoreHistogramSpec, throughputSpec } from './charts.ts';
+import { aggregateRows, OUTCOMES, SCORE_GROUPS, type ReportAggregates } from './aggregate.ts';
+import { COLORS, detSpec, onDetAxes, renderSvg, scoreHistogramSpec, throughputSpec } from './charts.ts';
 import { CONVENTION_TEXT, type MetricsReport } from './metrics-json.ts';
 import type { BatchReportRow, BatchReportSummary } from './types.ts';
 import type { DcfFigures, OperatingPoint } from '../calibration/index.ts';
@@ -112,8 +112,11 @@ function cards(summary: BatchReportSummary): string {
     ['genuine', c.genuine, 'genuine'],
     ['inconclusive', c.inconclusive, ''],
     ['failed', c.failed, c.failed > 0 ? 'failed' : ''],
-    ['from cache', c.cached, ''],
   ];
+  // Older summaries (rdd calibrate on an old report) have no `cancelled`.
+  const cancelled = c.cancelled ?? 0;
+  if (cancelled > 0 || summary.status === 'cancelled') items.push(['cancelled', cancelled, '']);
+  items.push(['from cache', c.cached, '']);
   if (c.duplicates > 0) items.push(['repeated pairs', c.duplicates, '']);
   return `<div class="cards">${items
     .map(
@@ -124,9 +127,13 @@ function cards(summary: BatchReportSummary): string {
 }
 
 function outcomesTable(aggregates: ReportAggregates): string {
-  const outcomes: Outcome[] = ['deepfake', 'genuine', 'inconclusive', 'failed'];
+  // Cancelled and invalid-line columns only when a row has them; an invalid line keeps its label.
+  const outcomes = OUTCOMES.filter(
+    (o) => (o !== 'cancelled' && o !== 'invalid') || SCORE_GROUPS.some((g) => aggregates.outcomes[g][o] > 0),
+  );
+  const names: Record<string, string> = { invalid: 'invalid line' };
   const groups = SCORE_GROUPS.filter((g) => outcomes.some((o) => aggregates.outcomes[g][o] > 0));
-  const head = `<tr><th>label \\ outcome</th>${outcomes.map((o) => `<th class="r">${o}</th>`).join('')}<th class="r">total</th></tr>`;
+  const head = `<tr><th>label \\ outcome</th>${outcomes.map((o) => `<th class="r">${names[o] ?? o}</th>`).join('')}<th class="r">total</th></tr>`;
   const body = groups
     .map((g) => {
       const row = aggregates.outcomes[g];
@@ -148,7 +155,11 @@ async function distributionSection(aggregates: ReportAggregates): Promise<string
   const body =
     scores === null
       ? '<p class="empty">No pair has a score.</p>'
-      : `<figure>${await renderSvg(scoreHistogramSpec(scores, aggregates.threshold), 'scores')}<figcaption>Bars count pairs per score bin (bin width ${num(scores.step, 3)}). The dashed rule is the threshold; pairs right of it (shaded) are called deepfake.${
+      : `<figure>${await renderSvg(scoreHistogramSpec(scores, aggregates.threshold), 'scores')}<figcaption>Bars count pairs per score bin (bin width ${num(scores.step, 3)}). The dashed rule is the threshold; pairs right of it (shaded) are called deepfake. Each distinct pair is counted once, as in the calibration below: failed, cancelled and invalid lines have no score${
+          scores.repeated > 0
+            ? `, and ${count(scores.repeated)} ${scores.repeated === 1 ? 'row repeats a pair' : 'rows repeat pairs'} scored earlier in the batch (left out)`
+            : ''
+        }.${
           scores.clipped > 0
             ? ` ${count(scores.clipped)} far outlying scores are counted in the edge bins.`
             : ''
@@ -185,6 +196,7 @@ async function calibrationSection(metrics: MetricsReport | null): Promise<string
   const excluded = [
     c.excludedNull > 0 ? `${count(c.excludedNull)} inconclusive` : '',
     metrics.rows.excludedFailed > 0 ? `${count(metrics.rows.excludedFailed)} failed` : '',
+    (metrics.rows.excludedCancelled ?? 0) > 0 ? `${count(metrics.rows.excludedCancelled)} cancelled` : '',
     metrics.rows.excludedDuplicates > 0 ? `${count(metrics.rows.excludedDuplicates)} repeated` : '',
   ].filter(Boolean);
   const table = `<table>
@@ -207,7 +219,11 @@ ${f.thresholdAtFar
 </table>`;
   const det =
     f.det.length >= 2
-      ? `<figure>${await renderSvg(detSpec(f.det, { eer: f.eer.rocch, atThreshold: f.atThreshold }), 'det')}<figcaption>Each point is a threshold: miss rate against false acceptance rate, on probit axes where a Gaussian detector draws a straight line. Dot: the equal error rate; diamond: this batch's threshold.</figcaption></figure>`
+      ? `<figure>${await renderSvg(detSpec(f.det, { eer: f.eer.rocch, atThreshold: f.atThreshold }), 'det')}<figcaption>Each point is a threshold: miss rate against false acceptance rate, on probit axes where a Gaussian detector draws a straight line. Dot: the equal error rate; ${
+          onDetAxes(f.atThreshold)
+            ? "diamond: this batch's threshold."
+            : `this batch's threshold (${rates(f.atThreshold)}) lies off the axes, which show rates strictly between 0 and 50 % (0 is −∞ on a probit axis), so it is not drawn.`
+        }</figcaption></figure>`
       : '<p class="empty">No DET curve to draw: the classes are perfectly separated or too small for a curve on normal-deviate axes.</p>';
   return `${head}<p>${count(c.genuine)} genuine and ${count(c.deepfake)} deepfake pairs with a score${
     excluded.length > 0 ? `; left out: ${excluded.join(', ')}` : ''
@@ -230,7 +246,7 @@ function failuresSection(aggregates: ReportAggregates): string {
       return `<tr><td><b>${escapeHtml(g.errorType)}</b></td><td class="r">${count(g.count)}</td><td style="width:120px"><div class="bar" style="width:${Math.round((100 * g.count) / most)}%"></div></td><td><div class="msg">${escapeHtml(g.example.message ?? '(no message)')}</div>${where ? `<div class="meta" style="color:var(--muted);font-size:12px">e.g. ${escapeHtml(where)}</div>` : ''}</td></tr>`;
     })
     .join('');
-  return `${head}<p class="lead">${count(total)} pairs did not get an outcome, grouped by reason, with one example each (all are in report.csv).</p><table><tr><th>reason</th><th class="r">pairs</th><th></th><th>example</th></tr>${rows}</table></section>`;
+  return `${head}<p class="lead">${count(total)} rows did not get an outcome, grouped by reason, with one example each (all are in report.csv). Pairs cancelled with the batch are not failures and are not listed here.</p><table><tr><th>reason</th><th class="r">pairs</th><th></th><th>example</th></tr>${rows}</table></section>`;
 }
 
 async function throughputSection(aggregates: ReportAggregates, summary: BatchReportSummary): Promise<string> {

@@ -14,6 +14,7 @@
  * };
  */
 export {
+  CANCELLED_PAIR,
   INVALID_MANIFEST_LINE,
   REPORT_COLUMNS,
   summarizeRows,

@@ -7,7 +7,7 @@ import {
   type Costs,
   type LabelledScore,
 } from '../calibration/index.ts';
-import type { BatchReportRow } from './types.ts';
+import { CANCELLED_PAIR, type BatchReportRow } from './types.ts';
 
 /** The convention as one sentence, for people: printed in `report.html` and `metrics.json`. */
 export const CONVENTION_TEXT =
@@ -46,8 +46,10 @@ export interface MetricsReport {
     readonly total: number;
     readonly labelled: number;
     readonly unlabelled: number;
-    /** Labelled rows with an error (no score): excluded. */
+    /** Labelled rows with an error (no score), invalid manifest lines included: excluded. */
     readonly excludedFailed: number;
+    /** Labelled pairs cancelled with the batch (no score): excluded, not counted as failed. */
+    readonly excludedCancelled: number;
     /**
      * Labelled rows that repeat a pair scored earlier in the batch: excluded, so that a trial
      * listed twice is not counted twice.
@@ -95,11 +97,13 @@ export function buildMetricsReport(
   });
   let labelled = 0;
   let excludedFailed = 0;
+  let excludedCancelled = 0;
   let excludedDuplicates = 0;
   for (const row of rows) {
     if (row.label === null) continue;
     labelled++;
-    if (row.errorType !== null) excludedFailed++;
+    if (row.errorType === CANCELLED_PAIR) excludedCancelled++;
+    else if (row.errorType !== null) excludedFailed++;
     else if (row.duplicateOf !== null) excludedDuplicates++;
   }
   return {
@@ -116,6 +120,7 @@ export function buildMetricsReport(
       labelled,
       unlabelled: rows.length - labelled,
       excludedFailed,
+      excludedCancelled,
       excludedDuplicates,
       evaluated: scores.length,
     },

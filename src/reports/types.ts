@@ -13,6 +13,12 @@ export type ReportVerdict = 'deepfake' | 'genuine' | 'inconclusive';
 export const INVALID_MANIFEST_LINE = 'InvalidManifestLine';
 
 /**
+ * The `errorType` of a pair whose detection was cancelled (the batch was cancelled while it ran):
+ * counted as `cancelled`, never as `failed`.
+ */
+export const CANCELLED_PAIR = 'Cancelled';
+
+/**
  * One row per manifest line (or per object of a prefix batch).
  *
  * @example
@@ -24,9 +30,12 @@ export const INVALID_MANIFEST_LINE = 'InvalidManifestLine';
  * };
  */
 export interface BatchReportRow {
-  /** 1-based line of the manifest (a CSV header is line 1); `null` for prefix batches. */
+  /**
+   * 1-based line of the manifest (a CSV header is line 1); in a prefix batch, the object's 1-based
+   * position among the listed objects the batch took (the reference itself is never one).
+   */
   readonly line: number | null;
-  /** The manifest's `id` column, if any. */
+  /** The manifest's `id` column, if any; in a prefix batch, the object's key. */
   readonly id: string | null;
   /** The child detection's workflow id; `null` for a line that never became a detection. */
   readonly workflowId: string | null;
@@ -42,7 +51,10 @@ export interface BatchReportRow {
   readonly verdict: ReportVerdict | null;
   /** The threshold the verdict was taken at (deepfake when score > threshold). */
   readonly threshold: number;
-  /** A `FailureType` name, or {@link INVALID_MANIFEST_LINE}; `null` when the pair was scored. */
+  /**
+   * A `FailureType` name, {@link INVALID_MANIFEST_LINE} or {@link CANCELLED_PAIR}; `null` when the
+   * pair was scored.
+   */
   readonly errorType: string | null;
   readonly errorMessage: string | null;
   /** Answered from the score cache instead of the platform. */
@@ -73,7 +85,10 @@ export const REPORT_COLUMNS = [
   'completedAt',
 ] as const satisfies readonly (keyof BatchReportRow)[];
 
-/** How the rows of a report break down. Each row counts once in `scored`/`inconclusive`/`failed`. */
+/**
+ * How the rows of a report break down. Each row counts once in `scored`/`inconclusive`/`failed`/
+ * `cancelled`.
+ */
 export interface BatchReportCounts {
   readonly total: number;
   /** Rows with a score. */
@@ -83,10 +98,12 @@ export interface BatchReportCounts {
   readonly genuine: number;
   /** Rows that ran but got no score (too little speech). */
   readonly inconclusive: number;
-  /** Rows with an error, manifest problems included. */
+  /** Rows with an error, manifest problems included, cancelled pairs not. */
   readonly failed: number;
   /** Of `failed`: manifest lines that could not be parsed or name an invalid pair. */
   readonly invalid: number;
+  /** Pairs cancelled with the batch while they ran (errorType {@link CANCELLED_PAIR}); not in `failed`. */
+  readonly cancelled: number;
   readonly cached: number;
   readonly duplicates: number;
   /** Rows with a label. */
@@ -105,7 +122,10 @@ export interface BatchReportSummary {
   readonly finishedAt: string | null;
   readonly status: 'completed' | 'cancelled';
   readonly counts: BatchReportCounts;
-  /** Pairs that reached an outcome (scored, inconclusive or failed at run time) per second of wall time. */
+  /**
+   * Pairs that reached an outcome (scored, inconclusive or failed at run time; not invalid lines,
+   * not cancelled pairs) per second of wall time.
+   */
   readonly throughput: number | null;
 }
 
@@ -130,11 +150,13 @@ export function summarizeRows(rows: readonly BatchReportRow[], meta: SummaryMeta
   let inconclusive = 0;
   let failed = 0;
   let invalid = 0;
+  let cancelled = 0;
   let cached = 0;
   let duplicates = 0;
   let labelled = 0;
   for (const row of rows) {
-    if (row.errorType !== null) {
+    if (row.errorType === CANCELLED_PAIR) cancelled++;
+    else if (row.errorType !== null) {
       failed++;
       if (row.errorType === INVALID_MANIFEST_LINE) invalid++;
     } else if (row.score !== null) {
@@ -154,6 +176,7 @@ export function summarizeRows(rows: readonly BatchReportRow[], meta: SummaryMeta
     inconclusive,
     failed,
     invalid,
+    cancelled,
     cached,
     duplicates,
     labelled,
@@ -162,7 +185,7 @@ export function summarizeRows(rows: readonly BatchReportRow[], meta: SummaryMeta
     meta.startedAt !== null && meta.finishedAt !== null
       ? (Date.parse(meta.finishedAt) - Date.parse(meta.startedAt)) / 1000
       : Number.NaN;
-  const outcomes = rows.length - invalid;
+  const outcomes = rows.length - invalid - cancelled;
   return {
     batchId: meta.batchId,
     startedAt: meta.startedAt,

@@ -4,6 +4,7 @@
  * `writeBatchReport`). Wire contracts with running batches: fields are only ever added, optional.
  * Importable from workflows: no Node, no I/O.
  */
+import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { BatchReportRow, BatchReportSummary, ReportLabel } from '../reports/types.ts';
 import type { PollingPolicy, ResubmitPolicy } from './detection.ts';
@@ -23,9 +24,46 @@ export interface S3ObjectRef {
  * extension `.csv` / `.jsonl` / `.ndjson`, else by the first byte, `{` meaning JSON Lines), or one
  * reference against every object under a prefix (optionally only keys ending in `suffix`).
  */
-export type BatchSource =
-  | { manifest: S3ObjectRef }
-  | { reference: MediaRef; prefix: { bucket: string; prefix: string; suffix?: string } };
+export type BatchSource = { manifest: S3ObjectRef } | { reference: MediaRef; prefix: BatchPrefix };
+
+/**
+ * The objects of a prefix batch: keys under `prefix` (ending in `suffix` when given), optionally
+ * only those whose S3 `LastModified` falls in a window. Window bounds are compared in whole
+ * seconds (S3 listings carry seconds), `modifiedAfter` inclusive and `modifiedBefore` exclusive,
+ * so consecutive windows that share a bound never both take, nor both miss, an object.
+ */
+export interface BatchPrefix {
+  bucket: string;
+  prefix: string;
+  suffix?: string;
+  /** ISO time: only objects last modified at or after it (whole seconds). */
+  modifiedAfter?: string;
+  /** ISO time: only objects last modified before it (whole seconds). */
+  modifiedBefore?: string;
+  /**
+   * Only objects new since the previous run of the schedule that started this batch: the window
+   * from the previous action's scheduled time (none on the first run) to this run's scheduled
+   * time, resolved once by the workflow (`findPreviousScheduleRun`) and kept across
+   * continue-as-new. A batch not started by a schedule fails `InvalidInput`.
+   */
+  sinceScheduleRun?: true;
+}
+
+/** Input of `findPreviousScheduleRun`: the schedule that started a batch and this run's time. */
+export interface FindPreviousScheduleRunInput {
+  /** The schedule id (search attribute `TemporalScheduledById` of the batch). */
+  scheduleId: string;
+  /** ISO scheduled time of this run (search attribute `TemporalScheduledStartTime`). */
+  scheduledAt: string;
+  /** This run's workflow id, never its own previous run. */
+  workflowId: string;
+}
+
+/** Result of `findPreviousScheduleRun`. */
+export interface PreviousScheduleRun {
+  /** ISO scheduled time of the latest earlier action of the schedule; `null` when none is known. */
+  scheduledAt: string | null;
+}
 
 /** Counters carried across runs. Every pair or manifest problem is counted once, in one run. */
 export interface BatchCounters {
@@ -33,8 +71,10 @@ export interface BatchCounters {
   started: number;
   /** Rows recorded: finished pairs, duplicates and invalid lines. */
   recorded: number;
-  /** Rows with a run-time failure (the child failed, timed out, was cancelled or terminated). */
+  /** Rows with a run-time failure (the child failed, timed out or was terminated). */
   failed: number;
+  /** Pairs cancelled with the batch while they ran (absent in state carried by older runs: 0). */
+  cancelled?: number;
   /** Rows answered from the score cache. */
   cached: number;
   /** Manifest lines that could not be parsed or name an invalid pair. */
@@ -59,6 +99,11 @@ export interface BatchState {
   startedAt: string;
   /** The platform capacity workflow its pairs lease from, as `readManifestPage` named it. */
   capacityWorkflowId?: string;
+  /**
+   * A `sinceScheduleRun` batch's LastModified window, resolved on its first run (ISO; `after`
+   * absent on a schedule's first run).
+   */
+  scheduleWindow?: { after?: string; before: string };
 }
 
 /** Input of `batchWorkflow`. */
@@ -84,8 +129,12 @@ export type BatchInput = BatchSource & {
 
 /** One pair to score, as the manifest activity read it. */
 export interface BatchPair {
-  /** 1-based manifest line (a CSV header is line 1); `null` for prefix batches. */
+  /**
+   * 1-based manifest line (a CSV header is line 1); for a prefix batch, the object's 1-based
+   * position among the objects the batch took (suffix and window applied, the reference skipped).
+   */
   line: number | null;
+  /** The manifest's `id`; for a prefix batch, the object's key. */
   id: string | null;
   reference: MediaRef;
   questioned: MediaRef;
@@ -98,11 +147,13 @@ export interface BatchPair {
 
 /** A manifest line that is not a usable pair, with why; it becomes an `InvalidManifestLine` row. */
 export interface ManifestProblem {
-  /** 1-based line; `null` for a prefix object. */
+  /** 1-based line; for a prefix object, its position as in `BatchPair.line`. */
   line: number | null;
   reason: string;
   /** What the line said, as far as it could be read (for the report). */
   id?: string | null;
+  /** The line's label when it was a valid one, so the report counts the line under its label. */
+  label?: ReportLabel | null;
   reference?: string;
   questioned?: string;
 }
@@ -168,7 +219,12 @@ export interface BatchSummary extends BatchReportSummary {
   runs: number;
 }
 
-/** What a batch is doing now. */
+/**
+ * What a batch is doing now: `running` (starting pairs), `paused`, `draining` (a run started its
+ * `continueAsNewEvery` pairs, or the manifest is read to its end: no new start until the pairs in
+ * flight finish, then the next run or the report; pairs may still wait meanwhile), `cancelling`
+ * (cancel asked; waiting until every child is closed), `reporting` (writing the reports), `done`.
+ */
 export type BatchPhase = 'running' | 'paused' | 'draining' | 'cancelling' | 'reporting' | 'done';
 
 /**
@@ -180,8 +236,10 @@ export interface BatchProgress {
   total: number | null;
   /** Rows recorded so far (finished pairs, duplicates, invalid lines). */
   done: number;
-  /** Of `done`: pairs whose detection failed (any reason, cancellations included). */
+  /** Of `done`: pairs whose detection failed (cancellations not included). */
   failed: number;
+  /** Of `done`: pairs cancelled with the batch while they ran. */
+  cancelledPairs?: number;
   /** Of `done`: answered from the score cache. */
   cached: number;
   /** Of `done`: manifest lines that were not usable pairs. */
@@ -194,7 +252,7 @@ export interface BatchProgress {
   remaining: number | null;
   /** Pairs finished per second since the batch started (invalid lines not counted). */
   rate: number;
-  /** Seconds until done at `rate`; `null` when unknown. */
+  /** Seconds until done at `rate`; `null` when unknown or while paused. */
   etaSeconds: number | null;
   paused: boolean;
   cancelled: boolean;
@@ -261,3 +319,12 @@ export const CHILD_KEY_HEX = 24;
 
 /** Longest batch id: a child id (`<batchId>-<24 hex>`) must stay within the workflow id limit (250 bytes). */
 export const MAX_BATCH_ID_BYTES = 250 - 1 - CHILD_KEY_HEX;
+
+/**
+ * The search attribute Temporal sets on every workflow a schedule starts: the schedule's id.
+ * @example workflowInfo().typedSearchAttributes.get(SCHEDULED_BY_ID)
+ */
+export const SCHEDULED_BY_ID = defineSearchAttributeKey('TemporalScheduledById', 'KEYWORD');
+
+/** The search attribute Temporal sets on every workflow a schedule starts: the action's scheduled time. */
+export const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', 'DATETIME');

@@ -148,12 +148,16 @@ export async function startBatchCommand(
       throw unreachableOr(err, address, id);
     }
     if (!options.json)
-      console.log(existing ? `existing ${id} (the same request was sent before)` : `started ${id}`);
+      console.log(
+        existing
+          ? `existing ${id} (the same request was sent before; nothing new started: give a new --id to score it again)`
+          : `started ${id}`,
+      );
     if (!options.wait) {
       if (!options.json) console.log(`follow it: rdd batch status ${id}`);
       return;
     }
-    const view = await watch(client, id, address);
+    const view = await watch(client, id, address, options.json === true);
     printEnd(view, options.json === true);
   } finally {
     await client.connection.close();
@@ -225,19 +229,24 @@ async function uploadManifest(
   return { bucket, key };
 }
 
-/** Follows a batch to its end: a bar on a terminal, a line every 5 s (and at each change of phase) otherwise. */
+/**
+ * Follows a batch to its end: a bar on a terminal, a line every 5 s (and at each change of phase)
+ * otherwise. With `--json` the progress goes to stderr, so stdout holds the summary JSON alone.
+ */
 async function watch(
   client: Awaited<ReturnType<typeof connectClient>>,
   id: string,
   address: string,
+  json: boolean,
 ): Promise<BatchView> {
-  const tty = process.stdout.isTTY === true;
+  const stream = json ? process.stderr : process.stdout;
+  const tty = stream.isTTY === true;
   const bar = tty
     ? new cliProgress.SingleBar(
         {
-          format: ' {bar} {percentage}% | {value}/{total} pairs | {rate}/s | ETA {etaText} | {phase}',
+          format: BAR_FORMAT,
           hideCursor: true,
-          stream: process.stdout,
+          stream,
         },
         cliProgress.Presets.shades_classic,
       )
@@ -249,9 +258,7 @@ async function watch(
     return await waitForBatch(client, id, {
       intervalMs: tty ? 500 : 1000,
       onProgress: (p, view) => {
-        const waiting = capacityText(view);
-        const phase = waiting === '' ? p.phase : `${p.phase}, ${waiting}`;
-        const payload = { rate: p.rate.toFixed(1), etaText: eta(p.etaSeconds), phase };
+        const payload = barPayload(p, view);
         if (bar) {
           const total = p.total ?? Math.max(p.done + p.inFlight, 1);
           if (!started) bar.start(total, p.done, payload);
@@ -261,7 +268,7 @@ async function watch(
         } else if (Date.now() - lastLine >= 5000 || p.phase !== lastPhase) {
           lastLine = Date.now();
           lastPhase = p.phase;
-          console.log(progressLine(p, view));
+          stream.write(`${progressLine(p, view)}\n`);
         }
       },
     });
@@ -270,6 +277,29 @@ async function watch(
   } finally {
     if (started) bar?.stop();
   }
+}
+
+/** The bar's layout; its tokens other than {bar} and {value} come from {@link barPayload}. */
+const BAR_FORMAT = ' {bar} {percentText} | {value}/{totalText} pairs | {rate}/s | ETA {etaText} | {phase}';
+
+/**
+ * The text fields of the progress bar: `?` for the total and the percentage while the manifest's
+ * end is not reached (the bar then fills against what is known so far), no ETA while paused. Pure.
+ * @example barPayload({ ...progress, total: null }).totalText // '?'
+ */
+export function barPayload(
+  p: BatchProgress,
+  capacity: { waitingForCapacity?: number; ahead?: number } = {},
+): { percentText: string; totalText: string; rate: string; etaText: string; phase: string } {
+  const waiting = capacityText(capacity);
+  const phase = p.paused ? 'paused' : p.phase;
+  return {
+    percentText: p.total === null ? '?%' : `${p.total === 0 ? 100 : Math.floor((100 * p.done) / p.total)}%`,
+    totalText: p.total === null ? '?' : String(p.total),
+    rate: p.rate.toFixed(1),
+    etaText: p.paused ? '— (paused)' : eta(p.etaSeconds),
+    phase: waiting === '' ? phase : `${phase}, ${waiting}`,
+  };
 }
 
 function eta(seconds: number | null): string {
@@ -282,6 +312,7 @@ function eta(seconds: number | null): string {
 /**
  * `120/200 done (3 failed, 0 invalid, 10 cached), 16 in flight, 4.2 pairs/s, ETA 19 s, running`,
  * and, given a running view whose pairs wait for a lease, `, 12 waiting for platform capacity, 30 ahead`.
+ * Cancelled pairs are named when there are any; a paused batch shows no ETA. Pure.
  */
 export function progressLine(
   p: BatchProgress,
@@ -289,9 +320,11 @@ export function progressLine(
 ): string {
   const total = p.total === null ? '?' : String(p.total);
   const waiting = capacityText(capacity);
+  const cancelled = p.cancelledPairs ? `, ${p.cancelledPairs} cancelled` : '';
   return (
-    `${p.done}/${total} done (${p.failed} failed, ${p.invalid} invalid, ${p.cached} cached), ` +
-    `${p.inFlight} in flight, ${p.rate.toFixed(1)} pairs/s, ETA ${eta(p.etaSeconds)}, ${p.paused ? 'paused' : p.phase}` +
+    `${p.done}/${total} done (${p.failed} failed${cancelled}, ${p.invalid} invalid, ${p.cached} cached), ` +
+    `${p.inFlight} in flight, ${p.rate.toFixed(1)} pairs/s, ` +
+    `${p.paused ? '' : `ETA ${eta(p.etaSeconds)}, `}${p.paused ? 'paused' : p.phase}` +
     (waiting === '' ? '' : `, ${waiting}`)
   );
 }
@@ -314,6 +347,7 @@ export function formatSummary(summary: BatchSummary): string {
   const lines = [
     `batch ${summary.batchId} ${summary.status}: ${c.total} pairs: ${c.scored} scored (${c.deepfake} deepfake, ` +
       `${c.genuine} genuine), ${c.inconclusive} inconclusive, ${c.failed} failed (${c.invalid} invalid lines), ` +
+      `${c.cancelled ?? 0} cancelled, ` +
       `${c.cached} from cache, ${c.duplicates} duplicates; ${summary.runs} run(s)` +
       (summary.throughput === null ? '' : `, ${summary.throughput.toFixed(2)} pairs/s`),
     `reports: ${summary.location}`,

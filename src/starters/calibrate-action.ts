@@ -10,15 +10,17 @@ import { loadClientConfig } from '../config.ts';
 import { calibrateReport, loadReportRows, ReportParseError } from '../reports/index.ts';
 import { parseS3Url } from '../storage/media-upload.ts';
 import { createS3Client } from '../storage/s3-client.ts';
-import { s3Status } from '../storage/s3-errors.ts';
+import { s3ErrorCode, s3Status } from '../storage/s3-errors.ts';
+import { S3RequestError } from '../storage/s3-request-error.ts';
 import type { CalibrateOptions } from './calibrate-command.ts';
 import { CliError, ExitCode, UsageError } from './exit-codes.ts';
 import { withStackEnv } from './stack-env.ts';
 
 /**
  * Runs `rdd calibrate`.
- * @throws UsageError (2) for an unreadable source, bad rows or incomplete costs; CliError 1 when
- *   the set has no usable labelled scores of both classes (the reason printed).
+ * @throws UsageError (2) for an unreadable local file, bad rows or incomplete costs; CliError 1
+ *   when the set has no usable labelled scores of both classes (the reason printed), or no such
+ *   S3 object; S3RequestError (exit 1) when S3 refuses or does not answer.
  */
 export async function calibrate(source: string, options: CalibrateOptions): Promise<void> {
   const given = [options.pSpoof, options.cMiss, options.cFa].filter((v) => v !== undefined).length;
@@ -100,12 +102,23 @@ async function readSource(source: string): Promise<string> {
       throw new UsageError(`cannot read ${source}: ${(err as Error).message}`);
     }
   }
-  const s3 = createS3Client(loadClientConfig(withStackEnv()).storage);
+  const storage = loadClientConfig(withStackEnv()).storage;
+  const s3 = createS3Client(storage);
   try {
     const answer = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
     return await answer.Body!.transformToString();
   } catch (err) {
-    if (s3Status(err) === 404) throw new UsageError(`no object ${source}`);
-    throw err;
+    // S3 trouble is not a bad command line: exit 1 with one line, no usage hint.
+    if (s3Status(err) === 404 && s3ErrorCode(err) !== 'NoSuchBucket')
+      throw new CliError(ExitCode.Failed, `no object ${source}`);
+    throw S3RequestError.from(err, {
+      action: 'cannot read',
+      bucket: ref.bucket,
+      key: ref.key,
+      endpoint: storage.endpoint,
+      staticCredentials: storage.credentials !== undefined,
+    });
+  } finally {
+    s3.destroy();
   }
 }

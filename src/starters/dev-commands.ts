@@ -7,7 +7,7 @@
  * The one module of src/ allowed to reach dev/ (eslint.config.js), and only through `import()`.
  */
 import { Command } from '@commander-js/extra-typings';
-import { CliError, ExitCode } from './exit-codes.ts';
+import { CliError, ExitCode, UsageError } from './exit-codes.ts';
 import { numberParser } from './option-values.ts';
 import { DEFAULT_STACK_DIR } from './stack-env.ts';
 
@@ -104,8 +104,17 @@ export function stackCommand() {
         .option('-d, --detach', 'return once everything is healthy (stop it: rdd stack down)')
         .option('--dir <dir>', dir)
         .option('--no-worker', 'no worker (run your own: rdd worker)')
+        .option('--no-api', 'no HTTP API (run your own: rdd serve)')
         .option('--no-emulator', 'no emulator (set DETECTOR_URL to a real Speech Platform for the worker)')
         .option('--headless', 'no Temporal Web UI')
+        .option(
+          '--s3-events',
+          "point versitygw's event webhook at the API (POST /v1/s3-events): a PUT matching a rule starts a detection",
+        )
+        .option(
+          '--rules <file>',
+          'with --s3-events: the JSON rule file (default: calls/{customer}/{call}.wav → references/{customer}.wav)',
+        )
         .option(
           '--capacity <n>',
           "the platform's parallel slots, for the emulator and the worker's leases alike " +
@@ -113,14 +122,22 @@ export function stackCommand() {
           count,
         )
         .action(async (options) => {
+          if (options.rules !== undefined && !options.s3Events)
+            throw new UsageError('--rules needs --s3-events');
+          if (options.s3Events && !options.api)
+            throw new UsageError('--s3-events needs the API (drop --no-api)');
           const { stackUp } = await loadDev(() => import('../../dev/stack/command.ts'));
           await stackUp({
             ...(options.dir !== undefined && { dir: options.dir }),
             detach: options.detach ?? false,
             worker: options.worker,
+            api: options.api,
             emulator: options.emulator,
             temporalUi: !options.headless,
             ...(options.capacity !== undefined && { capacity: options.capacity }),
+            ...(options.s3Events && {
+              s3Events: options.rules === undefined ? true : { rules: options.rules },
+            }),
           });
         }),
     )

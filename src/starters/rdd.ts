@@ -17,13 +17,19 @@ import { demoCommand, emulatorCommand, stackCommand } from './dev-commands.ts';
 import { EXIT_CODES_HELP, ExitCode, helpHint, reportError } from './exit-codes.ts';
 import { platformCommand } from './platform-command.ts';
 import { resultCommand } from './result-command.ts';
+import { serveCommand } from './serve-command.ts';
+import { scheduleCommand } from './schedule-command.ts';
+import { sweepCommand } from './sweep-command.ts';
 import { workerCommand } from './worker-command.ts';
 
 /** Every command, in the order `rdd --help` lists them. */
 const COMMANDS: readonly (() => CommandUnknownOpts)[] = [
   workerCommand,
+  serveCommand,
   detectCommand,
   batchCommand,
+  scheduleCommand,
+  sweepCommand,
   calibrateCommand,
   resultCommand,
   platformCommand,

@@ -25,6 +25,8 @@ import {
   cancelUpdate,
   MAX_BATCH_ID_BYTES,
   pauseUpdate,
+  SCHEDULED_BY_ID,
+  SCHEDULED_START_TIME,
   progressQuery,
   resumeUpdate,
   type BatchInput,
@@ -41,13 +43,17 @@ import { FailureType } from '../shared/failure-types.ts';
 import { formatMediaRef } from '../shared/media.ts';
 import { bucketNameProblems, objectKeyProblems, utf8Length, workflowIdProblems } from '../shared/s3-names.ts';
 import { DETECT_WORKFLOW_TYPE, type DetectWorkflow } from '../shared/workflows.ts';
+import { batchFailureMessage, CANCELLED_PAIR_MESSAGE } from '../shared/batch-failure-message.ts';
 import { BATCH_REPORT, BATCH_STORAGE } from './activity-options.ts';
 
-const { readManifestPage, appendBatchRows } = proxyActivities<Activities>(BATCH_STORAGE);
+const { readManifestPage, appendBatchRows, findPreviousScheduleRun } =
+  proxyActivities<Activities>(BATCH_STORAGE);
 const { writeBatchReport } = proxyActivities<Activities>(BATCH_REPORT);
 
 /** The `errorType` of a manifest line that is not a usable pair (the reports' INVALID_MANIFEST_LINE). */
 const INVALID_MANIFEST_LINE = 'InvalidManifestLine';
+/** The `errorType` of a pair cancelled with the batch (the reports' CANCELLED_PAIR). */
+const CANCELLED = 'Cancelled';
 
 /**
  * A batch of detections: reads the manifest page by page (`readManifestPage`), runs each pair as a
@@ -91,7 +97,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     manifestDone: false,
     pending: [],
     runIndex: 0,
-    counters: { started: 0, recorded: 0, failed: 0, cached: 0, invalid: 0, duplicates: 0 },
+    counters: { started: 0, recorded: 0, failed: 0, cancelled: 0, cached: 0, invalid: 0, duplicates: 0 },
     paused: false,
     startedAt: new Date(info.startTime.getTime()).toISOString(),
   };
@@ -115,13 +121,21 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       total,
       done: counters.recorded,
       failed: counters.failed,
+      cancelledPairs: counters.cancelled ?? 0,
       cached: counters.cached,
       invalid: counters.invalid,
       duplicates: counters.duplicates,
       inFlight: inFlight.size,
       remaining,
       rate,
-      etaSeconds: remaining === null || rate <= 0 ? (remaining === 0 ? 0 : null) : remaining / rate,
+      // Paused, nothing advances: no ETA.
+      etaSeconds: state.paused
+        ? null
+        : remaining === null || rate <= 0
+          ? remaining === 0
+            ? 0
+            : null
+          : remaining / rate,
       paused: state.paused,
       cancelled,
       phase: cancelled && phase !== 'reporting' && phase !== 'done' ? 'cancelling' : phase,
@@ -189,7 +203,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       referenceChannel: null,
       questioned: problem.questioned ?? '',
       questionedChannel: null,
-      label: null,
+      label: problem.label ?? null,
       score: null,
       verdict: null,
       threshold,
@@ -232,9 +246,13 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
         counters.duplicates += 1;
         row = { ...pairRow(pair, threshold), workflowId: null, duplicateOf: pair.childId };
       } else {
-        counters.failed += 1;
         const { type, message } = failureOf(err);
-        row = { ...pairRow(pair, threshold), errorType: type, errorMessage: message };
+        let errorMessage = batchFailureMessage(type, message, 'manifest' in input ? 'manifest' : 'prefix');
+        if (type === CANCELLED) {
+          counters.cancelled = (counters.cancelled ?? 0) + 1;
+          errorMessage = CANCELLED_PAIR_MESSAGE;
+        } else counters.failed += 1;
+        row = { ...pairRow(pair, threshold), errorType: type, errorMessage };
       }
     } finally {
       inFlight.delete(pair.childId);
@@ -263,6 +281,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     return { ...summary, runs: state.runIndex + 1 };
   };
 
+  // Resolved once, after the handlers are set, so `progress` answers meanwhile.
+  if ('prefix' in input && input.prefix.sinceScheduleRun && state.scheduleWindow === undefined) {
+    state.scheduleWindow = await scheduleWindow(batchId);
+  }
   try {
     const nothingToStart = () => state.manifestDone && state.pending.length === 0;
     for (;;) {
@@ -280,7 +302,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       }
       const page = await readManifestPage({
         batchId,
-        source: sourceOf(input),
+        source: sourceOf(input, state),
         cursor: state.cursor,
         maxPairs: Math.min(BATCH_DEFAULTS.pageSize, Math.max(1, every - startsThisRun)),
         ...(input.config && { config: input.config }),
@@ -318,9 +340,46 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   }
 }
 
-function sourceOf(input: BatchInput): BatchSource {
+function sourceOf(input: BatchInput, state: BatchState): BatchSource {
   if ('manifest' in input) return { manifest: input.manifest };
-  return { reference: input.reference, prefix: input.prefix };
+  const window = state.scheduleWindow;
+  if (!window) return { reference: input.reference, prefix: input.prefix };
+  const { sinceScheduleRun: _resolved, ...prefix } = input.prefix;
+  // An explicit modifiedAfter later than the previous run still narrows the window.
+  const after = [window.after, prefix.modifiedAfter]
+    .filter((t) => t !== undefined)
+    .sort(byTime)
+    .at(-1);
+  const before = [window.before, prefix.modifiedBefore].filter((t) => t !== undefined).sort(byTime)[0]!;
+  return {
+    reference: input.reference,
+    prefix: { ...prefix, ...(after !== undefined && { modifiedAfter: after }), modifiedBefore: before },
+  };
+}
+
+function byTime(a: string, b: string): number {
+  return Date.parse(a) - Date.parse(b);
+}
+
+/**
+ * The LastModified window of a `sinceScheduleRun` batch: from the scheduled time of the schedule's
+ * previous action (none on its first) to this run's scheduled time, both read from the search
+ * attributes Temporal sets on a workflow a schedule starts.
+ */
+async function scheduleWindow(workflowId: string): Promise<{ after?: string; before: string }> {
+  const attributes = workflowInfo().typedSearchAttributes;
+  const scheduleId = attributes.get(SCHEDULED_BY_ID);
+  const scheduledAt = attributes.get(SCHEDULED_START_TIME);
+  if (scheduleId === undefined || scheduledAt === undefined) {
+    throw ApplicationFailure.create({
+      type: FailureType.InvalidInput,
+      message: 'prefix.sinceScheduleRun needs a batch started by a schedule (rdd schedule create)',
+      nonRetryable: true,
+    });
+  }
+  const before = new Date(scheduledAt.getTime()).toISOString();
+  const previous = await findPreviousScheduleRun({ scheduleId, scheduledAt: before, workflowId });
+  return previous.scheduledAt === null ? { before } : { after: previous.scheduledAt, before };
 }
 
 function pairRow(pair: BatchPair, threshold: number): BatchReportRow {
@@ -361,7 +420,7 @@ function failureOf(err: unknown): { type: string; message: string } {
     if (current instanceof ApplicationFailure)
       return { type: current.type ?? 'Error', message: current.message };
     if (current instanceof CancelledFailure)
-      return { type: 'Cancelled', message: current.message || 'cancelled' };
+      return { type: CANCELLED, message: current.message || 'cancelled' };
     if (current instanceof TerminatedFailure)
       return { type: 'Terminated', message: current.message || 'terminated' };
     if (current instanceof TimeoutFailure)
@@ -399,7 +458,14 @@ function batchInputProblems(input: BatchInput, batchId: string): string[] {
     const prefix = input.prefix as unknown;
     if (!isRecord(prefix) || typeof prefix.bucket !== 'string' || typeof prefix.prefix !== 'string')
       problems.push('prefix must be {bucket, prefix, suffix?}');
-    else problems.push(...bucketNameProblems(prefix.bucket, 'prefix.bucket'));
+    else {
+      problems.push(...bucketNameProblems(prefix.bucket, 'prefix.bucket'));
+      for (const name of ['modifiedAfter', 'modifiedBefore'] as const) {
+        const v = prefix[name];
+        if (v !== undefined && !(typeof v === 'string' && Number.isFinite(Date.parse(v))))
+          problems.push(`prefix.${name} must be an ISO time, got ${JSON.stringify(v)}`);
+      }
+    }
   } else problems.push('input needs a manifest {bucket, key} or a reference with a prefix');
   for (const name of ['concurrency', 'continueAsNewEvery'] as const) {
     const v = input[name];

@@ -2,3 +2,4 @@
 export { detectWorkflow } from './detect-workflow.ts';
 export { batchWorkflow } from './batch-workflow.ts';
 export { platformCapacityWorkflow } from './platform-capacity-workflow.ts';
+export { sweepWorkflow } from './sweep-workflow.ts';

@@ -82,7 +82,16 @@ async function s3Buckets(env: Record<string, string | undefined>): Promise<strin
 describe('rdd stack', () => {
   it('up --detach leaves healthy services and an env file; down stops them and removes it', async () => {
     const dir = newDir();
-    const up = await rdd(['stack', 'up', '--detach', '--no-worker', '--no-emulator', '--dir', dir]);
+    const up = await rdd([
+      'stack',
+      'up',
+      '--detach',
+      '--no-worker',
+      '--no-emulator',
+      '--no-api',
+      '--dir',
+      dir,
+    ]);
     expect(up.stderr).toContain('Temporal UI: http://127.0.0.1:');
     expect(up.code).toBe(0);
 
@@ -107,7 +116,16 @@ describe('rdd stack', () => {
     expect(await s3Buckets(env)).toContain('rdd-media');
     expect((await fetch(env.TEMPORAL_UI_URL!)).ok).toBe(true);
 
-    const again = await rdd(['stack', 'up', '--detach', '--no-worker', '--no-emulator', '--dir', dir]);
+    const again = await rdd([
+      'stack',
+      'up',
+      '--detach',
+      '--no-worker',
+      '--no-emulator',
+      '--no-api',
+      '--dir',
+      dir,
+    ]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(`a stack is already running in ${dir}`);
     expect(servicePids(dir)).toEqual(pids);
@@ -124,7 +142,7 @@ describe('rdd stack', () => {
   async function foreground(dir: string): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
     const child = spawn(
       process.execPath,
-      [RDD, 'stack', 'up', '--no-worker', '--no-emulator', '--headless', '--dir', dir],
+      [RDD, 'stack', 'up', '--no-worker', '--no-emulator', '--no-api', '--headless', '--dir', dir],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
       },

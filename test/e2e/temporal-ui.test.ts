@@ -5,7 +5,8 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../src/storage/s3-client.ts';
 import { loadClientConfig } from '../../src/config.ts';
@@ -14,8 +15,6 @@ import { resolveMedia } from '../../src/storage/media-upload.ts';
 import { connectClient } from '../../src/client/connection.ts';
 import { startDetection, waitForDetection } from '../../src/client/detections.ts';
 import { speechWav } from '../helpers/audio.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let stack: RunningStack;
 let browser: Browser;
@@ -49,18 +48,7 @@ beforeAll(async () => {
   await startDetection(client, input, { id: workflowId, taskQueue: config.taskQueue });
   expect((await waitForDetection(client, workflowId)).state).toBe('completed');
   await client.connection.close();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {

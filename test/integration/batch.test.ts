@@ -25,7 +25,7 @@ import { buildMetricsReport } from '../../src/reports/metrics-json.ts';
 import { loadReportRows } from '../../src/reports/load-rows.ts';
 import type { BatchReportRow } from '../../src/reports/types.ts';
 import type { BatchInput, BatchSummary } from '../../src/shared/batch.ts';
-import { sha256File, speechWav } from '../helpers/audio.ts';
+import { sha256File, speechWav, stereoWav } from '../helpers/audio.ts';
 import { FAST_POLLING, startHarness, type Harness } from '../helpers/detection-harness.ts';
 
 const run = promisify(execFile);
@@ -36,6 +36,7 @@ let harness: Harness;
 const recordings: string[] = [];
 let failing: string;
 let slow: string;
+let stereo: string;
 
 beforeAll(async () => {
   const voices = ['en+m3', 'en+f3', 'en+m7', 'en+f2'];
@@ -46,6 +47,7 @@ beforeAll(async () => {
   }
   failing = await speechWav({ text: 'The engine crashes on this batch pair every time.', voice: 'en+f4' });
   slow = await speechWav({ text: 'This batch pair takes a very long time.', voice: 'en+m1' });
+  stereo = await stereoWav();
   harness = await startHarness(
     {
       capacity: 4,
@@ -136,17 +138,19 @@ describe('batchWorkflow', () => {
     const ref = uri((await harness.upload(recordings[0]!, `${prefix}/ref.wav`)).key);
     const good = uri((await harness.upload(recordings[1]!, `${prefix}/good.wav`)).key);
     const bad = uri((await harness.upload(failing, `${prefix}/fails.wav`)).key);
+    const twoChannels = uri((await harness.upload(stereo, `${prefix}/stereo.wav`)).key);
     const csv = [
       'reference,questioned,questioned_channel,label,id',
       `${ref},${good},,genuine,ok`, // 2
       `${ref},s3://Bad_Bucket/x.wav,,,badbucket`, // 3
       `${ref},"${good},,,,unterminated`, // 4
-      `${ref},${good},-1,,badchannel`, // 5
+      `${ref},${good},-1,deepfake,badchannel`, // 5: keeps its label
       `${ref},${good},,maybe,badlabel`, // 6
       `${ref},${uri(`${prefix}/missing.wav`)},,,missing`, // 7
       `${ref},${bad},,,fails`, // 8
       '', // 9: blank lines are skipped
       `${ref},${good},0,,channel0`, // 10
+      `${ref},${twoChannels},,,stereo`, // 11: no channel chosen
     ].join('\n');
     const manifest = await putText(`${prefix}/pairs.csv`, csv);
     const { summary, rows } = await runBatch(`${harness.taskQueue}-problems`, {
@@ -154,7 +158,7 @@ describe('batchWorkflow', () => {
       resubmit: { maxFailedResubmits: 0 },
     });
     const byLine = new Map(rows.map((r) => [r.line, r]));
-    expect([...byLine.keys()]).toEqual([2, 3, 4, 5, 6, 7, 8, 10]);
+    expect([...byLine.keys()]).toEqual([2, 3, 4, 5, 6, 7, 8, 10, 11]);
     expect(byLine.get(2)).toMatchObject({ errorType: null, verdict: expect.any(String), label: 'genuine' });
     expect(byLine.get(3)).toMatchObject({ errorType: 'InvalidManifestLine', id: 'badbucket' });
     expect(byLine.get(3)!.errorMessage).toMatch(
@@ -163,13 +167,20 @@ describe('batchWorkflow', () => {
     expect(byLine.get(4)).toMatchObject({ errorType: 'InvalidManifestLine' });
     expect(byLine.get(4)!.errorMessage).toMatch(/not a CSV record/);
     expect(byLine.get(5)!.errorMessage).toMatch(/questioned_channel must be a 0-based channel index/);
+    expect(byLine.get(5)!.label).toBe('deepfake');
     expect(byLine.get(6)!.errorMessage).toMatch(/label must be genuine or deepfake/);
     expect(byLine.get(7)).toMatchObject({ errorType: 'MediaNotFound', id: 'missing' });
     expect(byLine.get(7)!.errorMessage).toContain('missing.wav');
     expect(byLine.get(8)).toMatchObject({ errorType: 'DetectorJobFailed', id: 'fails' });
     expect(byLine.get(8)!.errorMessage).toContain('engine crashed');
     expect(byLine.get(10)).toMatchObject({ errorType: null, questionedChannel: 0 });
-    expect(summary.counts).toMatchObject({ total: 8, invalid: 4, failed: 6, scored: 2 });
+    expect(byLine.get(11)).toMatchObject({ errorType: 'MediaChannelRequired' });
+    expect(byLine.get(11)!.errorMessage).toMatch(
+      /choose one \(0–1\) in the manifest column questioned_channel$/,
+    );
+    expect(summary.counts).toMatchObject({ total: 9, invalid: 4, failed: 7, scored: 2, cancelled: 0 });
+    // The invalid line counts under its label in the page's outcome table.
+    expect(await getText(summary.files.html.key)).toContain('<th class="r">invalid line</th>');
     expect(summary.status).toBe('completed');
   }, 120_000);
 
@@ -201,6 +212,7 @@ describe('batchWorkflow', () => {
         accepted++;
         if (i % 2 === 0) {
           expect(progress.paused).toBe(true);
+          expect(progress.etaSeconds).toBeNull(); // paused: nothing advances, no ETA
           sawPaused = true;
           await new Promise((r) => setTimeout(r, 150)); // paused: nothing new starts
         }
@@ -262,7 +274,12 @@ describe('batchWorkflow', () => {
     expect(summary.status).toBe('cancelled');
     const rows = loadReportRows(await getText(summary.files.jsonl.key));
     expect(rows.length).toBeLessThan(80);
-    expect(rows.some((r) => r.errorType === 'Cancelled')).toBe(true);
+    const cancelledRows = rows.filter((r) => r.errorType === 'Cancelled');
+    expect(cancelledRows.length).toBeGreaterThan(0);
+    expect(cancelledRows[0]!.errorMessage).toBe('cancelled with the batch before its detection finished');
+    // Cancelled pairs are counted apart, not as failures.
+    expect(summary.counts).toMatchObject({ cancelled: cancelledRows.length, failed: 0 });
+    expect(atCancel.cancelledPairs).toBe(cancelledRows.length);
     // Every child the batch started is closed…
     for (const row of rows.filter((r) => r.workflowId !== null)) {
       const description = await harness.client.workflow.getHandle(row.workflowId!).describe();
@@ -352,4 +369,42 @@ describe('batchWorkflow', () => {
     const view = await getBatch(harness.client, id);
     expect(view.state).toBe('completed');
   }, 120_000);
+
+  it('`--wait --json` prints only the summary JSON on stdout (progress on stderr)', async () => {
+    const prefix = `${harness.taskQueue}/cli-json`;
+    const reference = uri((await harness.upload(recordings[2]!, `${prefix}/ref.wav`)).key);
+    const keys = await uploadCopies(prefix, 4);
+    const manifest = await putText(
+      `${prefix}/pairs.csv`,
+      ['reference,questioned', ...keys.map((k) => `${reference},${uri(k)}`)].join('\n'),
+    );
+    const id = `${harness.taskQueue}-cli-json`;
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [RDD, 'batch', 'start', uri(manifest.key), '--id', id, '--wait', '--json'],
+      { env: { ...process.env, ...harness.env } },
+    );
+    const summary = JSON.parse(stdout) as BatchSummary;
+    expect(summary).toMatchObject({ batchId: id, counts: { total: 4 } });
+    expect(stderr).toMatch(/\d+\/(\d+|\?) done/);
+  }, 120_000);
+
+  it('fails a batch whose manifest has no pairs, naming it; `rdd calibrate` of a missing object exits 1', async () => {
+    const manifest = await putText(`${harness.taskQueue}/empty/pairs.csv`, 'reference,questioned\n');
+    const id = `${harness.taskQueue}-empty`;
+    await startBatch(harness.client, { manifest }, { id, taskQueue: harness.taskQueue });
+    const view = await waitForBatch(harness.client, id, { intervalMs: 200, timeoutMs: 60_000 });
+    expect(view).toMatchObject({ state: 'failed', failure: { type: 'InvalidInput' } });
+    expect((view as Extract<BatchView, { state: 'failed' }>).failure.message).toBe(
+      `no pairs in ${uri(manifest.key)}: the manifest is empty but for its header`,
+    );
+    const failed = await run(process.execPath, [RDD, 'calibrate', uri(`${harness.taskQueue}/nope.jsonl`)], {
+      env: { ...process.env, ...harness.env },
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect(failed).toMatchObject({ code: 1 });
+    expect((failed as { stderr: string }).stderr).toContain(
+      `no object ${uri(`${harness.taskQueue}/nope.jsonl`)}`,
+    );
+    expect((failed as { stderr: string }).stderr).not.toContain('--help');
+  }, 60_000);
 });

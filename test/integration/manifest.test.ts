@@ -137,6 +137,54 @@ describe('readManifestPage', () => {
     expect(pairs.map((p) => p.questioned.key.slice(prefix.length + 1)).sort()).toEqual(
       ['clips/a.wav', 'clips/c.wav', 'clips/d.wav', 'clips/f.wav', 'clips/sub/e.wav'].sort(),
     );
-    expect(pairs.every((p) => p.line === null && p.reference.key === reference.key)).toBe(true);
+    expect(pairs.every((p) => p.reference.key === reference.key)).toBe(true);
+    // Prefix rows are named: id = the key, line = the position among the objects taken, across pages.
+    expect(pairs.map((p) => p.line)).toEqual([1, 2, 3, 4, 5]);
+    expect(pairs.every((p) => p.id === p.questioned.key)).toBe(true);
+  });
+
+  it('fails InvalidInput "no pairs in …" for an empty manifest, a bare header and a prefix of nothing', async () => {
+    const read = (source: BatchSource) =>
+      readManifestPage({ s3 }, { batchId: 'b1', source, cursor: null, maxPairs: 5, threshold: 0 }).catch(
+        (e: unknown) => e,
+      );
+    const empty = await read({ manifest: await put('empty.jsonl', '\n\n') });
+    expect(empty).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
+    expect((empty as Error).message).toBe(
+      `no pairs in s3://${bucket}/${prefix}/empty.jsonl: the manifest is empty`,
+    );
+    const header = await read({ manifest: await put('header-only.csv', 'reference,questioned\n') });
+    expect((header as Error).message).toMatch(
+      /^no pairs in .*header-only\.csv: the manifest is empty but for its header$/,
+    );
+    const typo = await read({
+      reference: { bucket, key: `${prefix}/clips/ref.wav` },
+      prefix: { bucket, prefix: `${prefix}/clipz/` },
+    });
+    expect(typo).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
+    expect((typo as Error).message).toBe(
+      `no pairs in s3://${bucket}/${prefix}/clipz/: no object under the prefix`,
+    );
+    await put('alone/ref.wav', 'x');
+    const alone = await read({
+      reference: { bucket, key: `${prefix}/alone/ref.wav` },
+      prefix: { bucket, prefix: `${prefix}/alone/`, suffix: '.wav' },
+    });
+    expect((alone as Error).message).toMatch(/ending in "\.wav" but the reference itself/);
+    // A manifest of invalid lines only is not empty: its lines are reported.
+    const { problems } = await readAll({ manifest: await put('junk.jsonl', 'nope\n') }, 5);
+    expect(problems).toHaveLength(1);
+  });
+
+  it('keeps the label of an invalid line', async () => {
+    const manifest = await put(
+      'labelled-problems.csv',
+      'reference,questioned,questioned_channel,label\nr.wav,q.wav,-1,deepfake\nr.wav,q.wav,x,maybe\n',
+    );
+    const { problems } = await readAll({ manifest }, 5);
+    expect(problems.map((p) => [p.line, p.label ?? null])).toEqual([
+      [2, 'deepfake'],
+      [3, null],
+    ]);
   });
 });

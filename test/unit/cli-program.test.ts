@@ -184,7 +184,7 @@ describe('option values', () => {
 
   it('stack up: --no-worker turns the worker off, the rest defaults on', async () => {
     const { options } = await parsedOptions(['stack', 'up'], ['--no-worker', '-d']);
-    expect(options).toEqual({ worker: false, emulator: true, detach: true });
+    expect(options).toEqual({ worker: false, api: true, emulator: true, detach: true });
   });
 });
 

@@ -206,6 +206,7 @@ describe('metrics.json', () => {
       labelled: labelled.length,
       unlabelled: 400 - labelled.length,
       excludedFailed: labelled.filter((r) => r.errorType !== null).length,
+      excludedCancelled: 0,
       excludedDuplicates: 1,
       evaluated: expected.counts.total,
     });
