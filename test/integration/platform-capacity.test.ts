@@ -206,10 +206,11 @@ describe('platform capacity', () => {
     const grantedAt = granted.indexOf(interactiveId);
     expect(grantedAt).toBeGreaterThanOrEqual(0);
     for (const id of behind) expect(granted.indexOf(id)).toBeGreaterThan(grantedAt);
-    // What reached the platform: a pair granted just after it may finish its upload first, no more.
+    // What reached the platform: pairs granted after it may finish a shorter upload first, but no more
+    // of them than uploads run at once (capacity − 1 others), whatever the load of the machine.
     const order = submits().map((r) => r.correlationId);
     const mine = order.indexOf(interactiveId);
-    expect([...behind].filter((id) => order.indexOf(id) < mine).length).toBeLessThanOrEqual(1);
+    expect([...behind].filter((id) => order.indexOf(id) < mine).length).toBeLessThanOrEqual(3);
     // The pairs waiting before it was even started mostly went after it too (FIFO would put it last).
     const waitingBefore = before.waiting.map((w) => w.holderWorkflowId);
     const after = waitingBefore.filter((id) => order.indexOf(id) > mine).length;
