@@ -51,6 +51,7 @@ export default tseslint.config(
       '.demo/**',
       'node_modules/**',
       'coverage/**',
+      'dist/**',
       'test/replay/histories/**',
     ],
   },

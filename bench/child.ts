@@ -11,6 +11,11 @@ const measures: Record<SectionName, () => Promise<(input: never) => Promise<unkn
   probe: async () => (await import('./probe.ts')).measureProbe,
   workflow: async () => (await import('./workflow.ts')).measureWorkflow,
   batch: async () => (await import('./batch.ts')).measureBatch,
+  throughput: async () => (await import('./cases.ts')).measureThroughput,
+  latency: async () => (await import('./cases.ts')).measureLatency,
+  overhead: async () => (await import('./cases.ts')).measureOverhead,
+  cost: async () => (await import('./cases.ts')).measureCost,
+  streaming: async () => (await import('./submit.ts')).measureSubmit,
 };
 
 const [name, inputJson] = process.argv.slice(2) as [SectionName, string | undefined];

@@ -1,15 +1,19 @@
 /**
  * `npm run bench`: starts what it needs (a Temporal dev server and versitygw through the stack
  * launcher, a hashing sink in this process; each section starts its own emulator/worker), runs the
- * four benchmark sections one after another, each in a child process of its own, prints one table
- * per section and a summary line, and stops everything. Progress goes to stderr, tables to stdout.
+ * sections one after another, each in a child process of its own, and stops everything. By default
+ * the six cases of issue 11 (throughput, latency, overhead + scale-out, cost, streaming), printed as
+ * one table, raw results written to bench/results/<date>[-quick].json. The older sections (upload,
+ * submit, probe, workflow, batch) run with `--only` and print their own tables. Progress goes to
+ * stderr, tables to stdout.
  *
- *   node bench/run.ts [--only upload,submit,probe,workflow] [--quick]
+ *   node bench/run.ts [--only throughput,latency,…,upload,submit,probe,workflow,batch] [--quick]
  *
  * Numbers only: nothing here asserts a time or a size. See bench/README.md for what they mean.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStack, type RunningStack } from '../dev/stack/index.ts';
@@ -23,8 +27,13 @@ import type { TransferStats } from './transfer.ts';
 import type { UploadResult } from './upload.ts';
 import type { WorkflowResult } from './workflow.ts';
 import type { BatchBenchResult } from './batch.ts';
+import { findTool } from '../dev/stack/tools.ts';
+import { CASES, caseInputs, caseRows, GOALS, type CaseName, type CaseResults } from './report.ts';
 
-const ALL: readonly SectionName[] = ['upload', 'submit', 'probe', 'workflow', 'batch'];
+/** The sections that print their own tables (run them with `--only`). */
+type LegacyName = Exclude<SectionName, CaseName>;
+const LEGACY: readonly LegacyName[] = ['upload', 'submit', 'probe', 'workflow', 'batch'];
+const ALL: readonly SectionName[] = [...CASES, ...LEGACY];
 const KIB = 1024;
 const MIB = 1024 * 1024;
 
@@ -33,7 +42,7 @@ function plan(
   quick: boolean,
   sinkUrl: string,
   batchLines?: number,
-): { [N in SectionName]: Sections[N]['input'] } {
+): { [N in LegacyName]: Sections[N]['input'] } {
   return {
     upload: {
       sinkUrl,
@@ -71,6 +80,11 @@ const TIMEOUT_MS: Record<SectionName, number> = {
   probe: 120_000,
   workflow: 150_000,
   batch: 4 * 60 * 60_000,
+  throughput: 20 * 60_000,
+  latency: 25 * 60_000,
+  overhead: 15 * 60_000,
+  cost: 10 * 60_000,
+  streaming: 15 * 60_000,
 };
 
 function progress(line: string): void {
@@ -91,7 +105,7 @@ async function main(): Promise<number> {
     console.error(`unknown section(s) ${unknown.join(', ')}; choose from ${ALL.join(', ')}`);
     return 2;
   }
-  const sections = ALL.filter((name) => wanted.includes(name));
+  const sections = values.only ? ALL.filter((name) => wanted.includes(name)) : [...CASES];
   const began = performance.now();
   // Other work on the box skews every number here; the summary says how busy it was.
   const load = loadavg()
@@ -107,7 +121,9 @@ async function main(): Promise<number> {
     await stack?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   };
+  let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
+    stopping = true;
     progress(`${signal}: stopping`);
     void cleanup().finally(() => process.exit(130));
   };
@@ -115,6 +131,8 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   const outcomes: { name: SectionName; summary: string | undefined; error?: string }[] = [];
+  const results: CaseResults = {};
+  const errors: Partial<Record<CaseName, string>> = {};
   try {
     sink = await startSink();
     let env = ownEnv(process.env);
@@ -138,32 +156,136 @@ async function main(): Promise<number> {
     const batchLines = values['batch-lines'] === undefined ? undefined : Number(values['batch-lines']);
     const inputs = plan(values.quick, sink.url, batchLines);
 
+    const pids = {
+      ...(stack?.services.find((s) => s.name === 'temporal') && {
+        temporal: stack.services.find((s) => s.name === 'temporal')!.pid,
+      }),
+      ...(stack?.services.find((s) => s.name === 's3') && {
+        s3: stack.services.find((s) => s.name === 's3')!.pid,
+      }),
+    };
+    const cases = caseInputs(values.quick, sink.url, pids);
     for (const name of sections) {
+      if (stopping) break;
       const starting = performance.now();
       progress(`${name} …`);
+      if ((CASES as readonly string[]).includes(name)) {
+        const key = name as CaseName;
+        try {
+          const result = await runSection(key, cases[key] as never, { env, timeoutMs: TIMEOUT_MS[key] });
+          Object.assign(results, { [key]: result });
+          outcomes.push({ name, summary: `${name} ok` });
+          progress(`${name} done in ${seconds(starting)} s`);
+        } catch (err) {
+          const error = err instanceof Error ? err.message : String(err);
+          errors[key] = error;
+          outcomes.push({ name, summary: undefined, error });
+          progress(`${name} FAILED: ${error}`);
+        }
+        continue;
+      }
       try {
-        const summary = await runOne(name, inputs, env);
+        const summary = await runOne(name as LegacyName, inputs, env);
         outcomes.push({ name, summary });
         progress(`${name} done in ${seconds(starting)} s`);
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
         outcomes.push({ name, summary: undefined, error });
-        console.log(`\n${title(name)}\nFAILED: ${error}`);
+        console.log(`\n${title(name as LegacyName)}\nFAILED: ${error}`);
       }
     }
   } finally {
     await cleanup();
   }
 
+  if (sections.some((name) => (CASES as readonly string[]).includes(name))) {
+    const rows = caseRows(results, errors);
+    console.log(
+      `\n${formatTable(
+        `rdd-orchestrator vs the vendor's pattern, same emulator, same run${values.quick ? ' (--quick: shrunk sizes)' : ''}`,
+        ['case', 'measure', 'rdd', 'baseline', 'goal', 'met?'],
+        rows,
+        6,
+      )}`,
+    );
+    const file = writeResults({ quick: values.quick, load, results, errors, rows });
+    console.log(`\nraw results: ${file}`);
+  }
   const parts = outcomes.map((o) => (o.error ? `${o.name} FAILED` : o.summary));
   console.log(`\nsummary: ${parts.join('; ')}; total ${seconds(began)} s, load average at start ${load}`);
   return outcomes.some((o) => o.error) ? 1 : 0;
 }
 
+/** Machine, versions and the results, as JSON in bench/results/<date>[-quick].json; returns the path. */
+function writeResults(run: {
+  quick: boolean;
+  load: string;
+  results: CaseResults;
+  errors: Partial<Record<CaseName, string>>;
+  rows: string[][];
+}): string {
+  const date = new Date().toISOString().slice(0, 10);
+  const dir = path.join(import.meta.dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${date}${run.quick ? '-quick' : ''}.json`);
+  const pkg = (name: string): string => {
+    try {
+      const json = readFileSync(
+        path.join(import.meta.dirname, '..', 'node_modules', name, 'package.json'),
+        'utf8',
+      );
+      return (JSON.parse(json) as { version: string }).version;
+    } catch {
+      return 'unknown';
+    }
+  };
+  const toolVersion = (tool: string, args: string[]): string => {
+    try {
+      return execFileSync(findTool(tool), args, { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .map((line) => line.trim())
+        .join('; ');
+    } catch {
+      return 'unknown';
+    }
+  };
+  const document = {
+    date: new Date().toISOString(),
+    quick: run.quick,
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: availableParallelism(),
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      kernel: release(),
+      loadAverageAtStart: run.load,
+    },
+    versions: {
+      node: process.version,
+      '@temporalio/worker': pkg('@temporalio/worker'),
+      temporal: toolVersion('temporal', ['--version']),
+      versitygw: toolVersion('versitygw', ['--version']),
+      python: (() => {
+        try {
+          return execFileSync('python3', ['--version'], { encoding: 'utf8' }).trim();
+        } catch {
+          return 'unknown';
+        }
+      })(),
+    },
+    goals: GOALS,
+    table: run.rows,
+    results: run.results,
+    errors: run.errors,
+  };
+  writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`);
+  return path.relative(process.cwd(), file);
+}
+
 /** Runs one section, prints its table, returns its part of the summary line. */
 async function runOne(
-  name: SectionName,
-  inputs: { [N in SectionName]: Sections[N]['input'] },
+  name: LegacyName,
+  inputs: { [N in LegacyName]: Sections[N]['input'] },
   env: NodeJS.ProcessEnv,
 ): Promise<string> {
   const options = { env, timeoutMs: TIMEOUT_MS[name] };
@@ -181,7 +303,7 @@ async function runOne(
   }
 }
 
-function title(name: SectionName): string {
+function title(name: LegacyName): string {
   return {
     upload: '1. Upload streaming: detector client → hashing sink (sending process)',
     submit: '2. S3 → platform: submitDetectionJob under MockActivityEnvironment, versitygw → hashing sink',

@@ -11,6 +11,16 @@ import type { SubmitInput, SubmitResult } from './submit.ts';
 import type { UploadInput, UploadResult } from './upload.ts';
 import type { WorkflowInput, WorkflowResult } from './workflow.ts';
 import type { BatchBenchInput, BatchBenchResult } from './batch.ts';
+import type {
+  CostInput,
+  CostResult,
+  LatencyInput,
+  LatencyResult,
+  OverheadInput,
+  OverheadResult,
+  ThroughputInput,
+  ThroughputResult,
+} from './cases.ts';
 
 /** The sections, their inputs and results. */
 export interface Sections {
@@ -19,6 +29,12 @@ export interface Sections {
   probe: { input: ProbeInput; result: ProbeResult };
   workflow: { input: WorkflowInput; result: WorkflowResult };
   batch: { input: BatchBenchInput; result: BatchBenchResult };
+  /** The issue-11 cases (bench/cases.ts); `streaming` is the submit measure with 1 GiB objects. */
+  throughput: { input: ThroughputInput; result: ThroughputResult };
+  latency: { input: LatencyInput; result: LatencyResult };
+  overhead: { input: OverheadInput; result: OverheadResult };
+  cost: { input: CostInput; result: CostResult };
+  streaming: { input: SubmitInput; result: SubmitResult };
 }
 export type SectionName = keyof Sections;
 

@@ -1,6 +1,6 @@
 /**
  * Benchmark tables: the project's one table printer (src/starters/format-table.ts) with a title,
- * the first column left-aligned and the rest right-aligned (numbers).
+ * the first `leftColumns` columns (default 1) left-aligned and the rest right-aligned (numbers).
  */
 import { formatTable as formatRows, type ColumnAlign } from '../src/starters/format-table.ts';
 
@@ -15,9 +15,10 @@ export function formatTable(
   title: string,
   header: readonly string[],
   rows: readonly (readonly Cell[])[],
+  leftColumns = 1,
 ): string {
   const text = rows.map((row) => header.map((_, i) => cellText(row[i])));
-  const align = header.map((_, i): ColumnAlign => (i === 0 ? 'left' : 'right'));
+  const align = header.map((_, i): ColumnAlign => (i < leftColumns ? 'left' : 'right'));
   return `${title}\n${formatRows(header, text, { align })}`;
 }
 

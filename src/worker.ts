@@ -3,13 +3,21 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import {
+  Worker,
+  type NativeConnection,
+  type WorkerOptions,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
 import type { DetectorConfig, WorkerConfig } from './config.ts';
 import { createActivities } from './activities/index.ts';
 import { createDetectorClient, type DetectorClient } from './activities/detector/index.ts';
 import { createS3Client } from './storage/s3-client.ts';
 import { clientOptions, workerOptions } from './client/connection.ts';
 import { Client } from '@temporalio/client';
+import { workerDeploymentOptions } from './worker-deployment.ts';
+import { recordPlatformExchange } from './activities/metrics.ts';
+import { platformJobLogAttributes } from './telemetry/job-log-attributes.ts';
 
 /** The workflow bundle's entry point (bundled by the worker with webpack + swc). */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -32,6 +40,8 @@ export function detectorClientFromConfig(detector: DetectorConfig): DetectorClie
     connections: detector.connections,
     headersTimeoutMs: detector.headersTimeoutMs,
     bodyTimeoutMs: detector.bodyTimeoutMs,
+    // Request time, errors, jobs accepted and bytes uploaded (src/activities/metrics.ts).
+    onExchange: recordPlatformExchange,
   });
 }
 
@@ -40,7 +50,11 @@ export interface DetectionWorkerOptions {
   namespace: string;
   /** From `loadWorkerConfig`: the detector and the result bucket are there, nothing to assert. */
   config: WorkerConfig;
-  /** A prebuilt bundle (tests bundle once per file); default: bundle WORKFLOWS_PATH. */
+  /**
+   * A prebuilt bundle (tests bundle once per file); default: the file `config.worker.workflowBundlePath`
+   * names (WORKER_WORKFLOW_BUNDLE, the image's scripts/bundle-workflows.ts output), else bundle
+   * WORKFLOWS_PATH at start-up.
+   */
   workflowBundle?: WorkflowBundleOption;
 }
 
@@ -81,10 +95,28 @@ export async function createDetectionWorker(
     activities,
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: WORKFLOWS_PATH }),
+      : config.worker.workflowBundlePath
+        ? { workflowBundle: { codePath: config.worker.workflowBundlePath } }
+        : { workflowsPath: WORKFLOWS_PATH }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    // Heartbeats reach Temporal within a second: awaitDetectionJob's progress (checks, last state)
+    // is fresh for a retry and `describe`, and a cancelled detection's waiting activity stops at once.
+    maxHeartbeatThrottleInterval: '1 second',
     shutdownGraceTime: config.worker.shutdownGraceMs,
-    ...workerOptions(),
+    ...workerDeploymentOptions(config.worker.deployment),
+    ...withActivityInterceptors(workerOptions(), [platformJobLogAttributes]),
   });
   return { worker, detector };
+}
+
+/** `options` with `extra` appended to its activity interceptors (the log lines' platform job id). */
+function withActivityInterceptors<T extends Pick<WorkerOptions, 'interceptors'>>(
+  options: T,
+  extra: NonNullable<NonNullable<WorkerOptions['interceptors']>['activity']>,
+): T {
+  const interceptors = options.interceptors ?? {};
+  return {
+    ...options,
+    interceptors: { ...interceptors, activity: [...(interceptors.activity ?? []), ...extra] },
+  };
 }

@@ -10,7 +10,15 @@
  * // … point the client at emulator.url …
  * await emulator.close();
  */
-export { startEmulator, RDD_ENDPOINT, type RunningEmulator } from './server.ts';
+export { startEmulator, RDD_ENDPOINT, ADMIN_PREFIX, type RunningEmulator } from './server.ts';
+export {
+  busySeconds,
+  percentile,
+  utilisation,
+  type AccountingSnapshot,
+  type Interval,
+  type JobRecord,
+} from './accounting.ts';
 export {
   DEFAULT_OPTIONS,
   type EmulatorFaults,

@@ -75,6 +75,11 @@ export interface EmulatorOptions {
   /** Fixtures (see `fixtures.ts`): a map, or the path of a JSON file holding one. */
   fixtures: FixtureMap | string;
   faults: EmulatorFaults;
+  /**
+   * Serve the dev-only admin routes under `/_emulator/` (benchmark accounting and the processing
+   * model, see server.ts). Not part of the platform's API. Default false (404 like any unknown path).
+   */
+  admin: boolean;
   /** Receives one line per request and per task transition; silent when absent. */
   log: ((line: string, entry?: RequestLogEntry) => void) | undefined;
 }
@@ -103,6 +108,7 @@ export const DEFAULT_OPTIONS: EmulatorOptions = {
   channelParams: { reference: 'reference_channel', questioned: 'questioned_channel' },
   fixtures: {},
   faults: {},
+  admin: false,
   log: undefined,
 };
 

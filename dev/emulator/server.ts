@@ -19,11 +19,19 @@ import {
   type ResolvedOptions,
 } from './options.ts';
 import { TaskScheduler, type SchedulerStats } from './task-scheduler.ts';
+import { RequestKind, type AccountingSnapshot } from './accounting.ts';
 
 /** Path of the referential deepfake detection endpoint; tasks live under `<this>/<task_id>`. */
 export const RDD_ENDPOINT = '/api/technology/experimental/referential-deepfake-detection';
 const INFO_PATH = '/api/system/info';
 const STATUS_PATH = '/api/system/status';
+/**
+ * Dev-only admin routes (with `admin: true`), outside the platform's `/api/` paths:
+ * `GET <ADMIN_PREFIX>/accounting` → {@link AccountingSnapshot}; `POST <ADMIN_PREFIX>/accounting/reset`
+ * → 204, a new measurement window; `PUT <ADMIN_PREFIX>/model` with JSON
+ * `{ capacity?, processing?: { fixedMs?, baseMs?, perAudioSecondMs? } }` → 200 with the model now in force.
+ */
+export const ADMIN_PREFIX = '/_emulator';
 
 /** A started emulator. */
 export interface RunningEmulator {
@@ -43,6 +51,8 @@ export interface RunningEmulator {
   addFixtures(fixtures: FixtureMap): void;
   /** Queue and storage counts. */
   stats(): SchedulerStats;
+  /** Benchmark accounting since start or the last reset (also served by the admin route). */
+  accounting(): AccountingSnapshot;
 }
 
 interface Context {
@@ -115,6 +125,7 @@ export async function startEmulator(options: Partial<EmulatorOptions> = {}): Pro
     setFaults: (faults) => ctx.faults.set(faults),
     addFixtures: (map) => fixtures.add(parseFixtures(map)),
     stats: () => scheduler.stats(),
+    accounting: () => scheduler.ledger.snapshot(scheduler.capacity),
   };
 }
 
@@ -167,25 +178,77 @@ function serve(ctx: Context, req: IncomingMessage, res: ServerResponse): void {
 async function route(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://emulator.invalid');
   const path = url.pathname;
+  const ledger = ctx.scheduler.ledger;
+  if (ctx.options.admin && path.startsWith(`${ADMIN_PREFIX}/`)) return admin(ctx, req, res, path);
   if (path === RDD_ENDPOINT) {
+    ledger.request(RequestKind.Submit);
     allowOnly(req, path, 'POST');
     return submit(ctx, req, res, url);
   }
   if (path.startsWith(`${RDD_ENDPOINT}/`)) {
+    ledger.request(RequestKind.Poll);
     const id = path.slice(RDD_ENDPOINT.length + 1);
     if (id === '' || id.includes('/')) throw notFound(`No such endpoint: ${path}`);
     allowOnly(req, path, 'GET');
     return poll(ctx, res, id);
   }
   if (path === INFO_PATH) {
+    ledger.request(RequestKind.Info);
     allowOnly(req, path, 'GET');
     return sendJson(res, 200, { version: ctx.options.version });
   }
   if (path === STATUS_PATH) {
+    ledger.request(RequestKind.Status);
     allowOnly(req, path, 'GET');
     return sendJson(res, 200, { status: 'ok' });
   }
+  ledger.request(RequestKind.Other);
   throw notFound(`No such endpoint: ${path}`);
+}
+
+/** The dev-only admin routes (see ADMIN_PREFIX); not counted as platform requests. */
+async function admin(ctx: Context, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  const { scheduler } = ctx;
+  if (path === `${ADMIN_PREFIX}/accounting`) {
+    allowOnly(req, path, 'GET');
+    return sendJson(res, 200, scheduler.ledger.snapshot(scheduler.capacity));
+  }
+  if (path === `${ADMIN_PREFIX}/accounting/reset`) {
+    allowOnly(req, path, 'POST');
+    scheduler.ledger.reset();
+    res.writeHead(204).end();
+    return;
+  }
+  if (path === `${ADMIN_PREFIX}/model`) {
+    allowOnly(req, path, 'PUT');
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let body: {
+      capacity?: number;
+      processing?: { fixedMs?: number; baseMs?: number; perAudioSecondMs?: number };
+    };
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as typeof body;
+    } catch {
+      throw new ApiError(400, ErrorType.RequestInvalid, 'the model must be a JSON object');
+    }
+    // Validated like start options: an unset processing field falls back to the defaults.
+    let resolved;
+    try {
+      resolved = resolveOptions({
+        capacity: body.capacity ?? scheduler.capacity,
+        ...(body.processing !== undefined && { processing: body.processing }),
+      });
+    } catch (err) {
+      throw new ApiError(400, ErrorType.RequestInvalid, err instanceof Error ? err.message : String(err));
+    }
+    scheduler.setModel({
+      capacity: resolved.capacity,
+      ...(body.processing !== undefined && { processing: resolved.processing }),
+    });
+    return sendJson(res, 200, { capacity: scheduler.capacity });
+  }
+  throw notFound(`No such admin endpoint: ${path}`);
 }
 
 /** POST: validate, store and queue a task; 202 with its Location. */

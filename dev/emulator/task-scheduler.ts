@@ -9,6 +9,7 @@ import { analysePair, type AnalysisOutcome, type Upload } from './analysis.ts';
 import { ErrorType } from './api-error.ts';
 import type { TaskPlan } from './fixtures.ts';
 import type { ResolvedOptions } from './options.ts';
+import { Ledger } from './accounting.ts';
 
 /** Task states the platform reports. */
 export const TaskState = {
@@ -75,7 +76,9 @@ const NO_BYTES = new Uint8Array(0);
  * @example const doc = scheduler.submit({ reference, questioned, plan: { outcome: 'normal' } });
  */
 export class TaskScheduler {
-  private readonly options: SchedulerOptions;
+  private options: SchedulerOptions;
+  /** Benchmark accounting: per-job timestamps and poll counts (see accounting.ts). */
+  readonly ledger = new Ledger();
   private tasks = new Map<string, Task>();
   private queue: Task[] = [];
   private running = 0;
@@ -110,6 +113,7 @@ export class TaskScheduler {
       audioSeconds: probed.reduce((sum, p) => sum + (p instanceof Error ? 0 : p.durationSeconds), 0),
     };
     this.tasks.set(task.id, task);
+    this.ledger.accepted(task.id, task.audioSeconds);
     this.stored += task.storedBytes;
     this.queue.push(task);
     this.maxUnfinished = Math.max(this.maxUnfinished, this.queue.length + this.running);
@@ -130,6 +134,7 @@ export class TaskScheduler {
       this.tasks.delete(id);
       return undefined;
     }
+    this.ledger.polled(id);
     return toDocument(task);
   }
 
@@ -144,6 +149,28 @@ export class TaskScheduler {
       storedBytes: this.stored,
       maxConcurrentJobs: this.maxUnfinished,
     };
+  }
+
+  /** The current capacity (slots). */
+  get capacity(): number {
+    return this.options.capacity;
+  }
+
+  /**
+   * Changes the capacity and the processing-time model for tasks that start from now on (a
+   * benchmark sets them per run). A larger capacity starts queued tasks at once; a smaller one lets
+   * running tasks finish.
+   * @throws RangeError for a capacity that is not a positive integer.
+   */
+  setModel(model: { capacity?: number; processing?: SchedulerOptions['processing'] }): void {
+    if (model.capacity !== undefined && !(Number.isInteger(model.capacity) && model.capacity >= 1))
+      throw new RangeError(`capacity must be an integer ≥ 1, got ${model.capacity}`);
+    this.options = {
+      ...this.options,
+      ...(model.capacity !== undefined && { capacity: model.capacity }),
+      ...(model.processing !== undefined && { processing: model.processing }),
+    };
+    this.pump();
   }
 
   /** Forgets every task, like an appliance restart; running work is abandoned. */
@@ -180,6 +207,7 @@ export class TaskScheduler {
   private async run(task: Task, signal: AbortSignal): Promise<void> {
     task.state = TaskState.Running;
     const ms = this.processingMs(task);
+    this.ledger.started(task.id, ms);
     this.log(`task ${task.id} running (${ms} ms)`);
     const work = this.outcomeOf(task).catch((err: unknown): Outcome => ({
       state: 'failed',
@@ -232,6 +260,7 @@ export class TaskScheduler {
     // Release the uploads: finished tasks only keep their small result.
     task.reference = { ...task.reference, bytes: NO_BYTES };
     task.questioned = { ...task.questioned, bytes: NO_BYTES };
+    this.ledger.finished(task.id, outcome.state);
     if (outcome.state === 'lost') {
       this.tasks.delete(task.id);
       this.log(`task ${task.id} lost (emulated restart of this task)`);

@@ -1,14 +1,7 @@
 /** Launches the HTTP API (`rdd serve`) against the stack and waits until it listens. */
-import path from 'node:path';
 import { SERVE_READY_LINE } from '../../src/starters/serve-command.ts';
-import {
-  type LaunchOptions,
-  readLogSince,
-  type ServiceProcess,
-  spawnService,
-  waitHealthy,
-} from './process.ts';
-import { REPO_ROOT } from './tools.ts';
+import type { LaunchOptions, ServiceProcess } from './process.ts';
+import { startRddService } from './rdd-service.ts';
 
 /** Options of `startApi`. */
 export interface ApiOptions extends LaunchOptions {
@@ -25,20 +18,12 @@ export interface ApiOptions extends LaunchOptions {
  * @example const { url } = await startApi({ env, port: 8080, logDir, detach: false, timeoutMs: 60_000 })
  */
 export async function startApi(options: ApiOptions): Promise<{ process: ServiceProcess; url: string }> {
-  const child = await spawnService({
+  const child = await startRddService({
+    ...options,
     name: 'api',
-    command: process.execPath,
-    args: [path.join(REPO_ROOT, 'src/starters/rdd.ts'), 'serve'],
+    subcommand: 'serve',
     env: { ...options.env, RDD_API_HOST: '127.0.0.1', RDD_API_PORT: String(options.port) },
-    cwd: REPO_ROOT,
-    logDir: options.logDir,
-    detach: options.detach,
-    onSpawn: options.onSpawn,
+    readyLine: SERVE_READY_LINE,
   });
-  await waitHealthy(
-    child,
-    () => Promise.resolve(readLogSince(child.logFile, child.logOffset).includes(SERVE_READY_LINE)),
-    { timeoutMs: options.timeoutMs, what: `"${SERVE_READY_LINE}" in its log`, intervalMs: 100 },
-  );
   return { process: child, url: `http://127.0.0.1:${options.port}` };
 }

@@ -42,6 +42,10 @@ export interface StackPorts {
   emulator: number;
   /** `rdd serve`, the HTTP API. */
   api: number;
+  /** The worker's Prometheus `/metrics` (RDD_METRICS_BIND). */
+  metrics: number;
+  /** The worker's `/healthz` (RDD_HEALTH_BIND). */
+  health: number;
 }
 
 /** Preferred ports; a busy one is replaced by a free one. */
@@ -51,6 +55,8 @@ export const DEFAULT_PORTS: StackPorts = {
   s3: 7070,
   emulator: 8600,
   api: 8080,
+  metrics: 9464,
+  health: 9465,
 };
 
 /** The media bucket the stack creates. */
@@ -78,6 +84,10 @@ export interface StackEnv {
   RDD_API_TOKEN?: string;
   /** With `s3Events`: the rule file the API (and `rdd sweep create`) read. */
   S3_EVENT_RULES?: string;
+  /** The worker's Prometheus endpoint (`…/metrics`); absent when the stack runs without a worker. */
+  RDD_METRICS_URL?: string;
+  /** The worker's health endpoint (`…/healthz`); absent when the stack runs without a worker. */
+  RDD_HEALTH_URL?: string;
 }
 
 /** The rules `s3Events` uses without a file of its own: calls/{customer}/{call}.wav → references/{customer}.wav. */
@@ -271,8 +281,17 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       log(`s3 events ${env.RDD_API_URL}/v1/s3-events, rules ${env.S3_EVENT_RULES}`);
     }
     if (options.worker ?? true) {
-      await startWorker({ ...common, timeoutMs: 2 * timeoutMs, env: { ...process.env, ...env } });
-      log(`worker    polling (${elapsed()})`);
+      // The binds go to this worker only, not to <dir>/env: a second `rdd worker` would collide.
+      const metricsPort = await pickPort(wanted.metrics, taken);
+      const healthPort = await pickPort(wanted.health, taken);
+      const binds = {
+        RDD_METRICS_BIND: `${LOOPBACK}:${metricsPort}`,
+        RDD_HEALTH_BIND: `${LOOPBACK}:${healthPort}`,
+      };
+      await startWorker({ ...common, timeoutMs: 2 * timeoutMs, env: { ...process.env, ...env, ...binds } });
+      env.RDD_METRICS_URL = `http://${LOOPBACK}:${metricsPort}/metrics`;
+      env.RDD_HEALTH_URL = `http://${LOOPBACK}:${healthPort}/healthz`;
+      log(`worker    polling, metrics ${env.RDD_METRICS_URL}, health ${env.RDD_HEALTH_URL} (${elapsed()})`);
     }
     if (apiPort !== undefined && s3Events === undefined) await startApiNow();
     if (emulator !== undefined) await agreeOnCapacity(env, emulator.url, capacity, log);

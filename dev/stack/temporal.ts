@@ -1,5 +1,6 @@
 /** Launches `temporal server start-dev` and waits until its frontend answers gRPC. */
 import path from 'node:path';
+import { SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes.ts';
 import { LOOPBACK } from './ports.ts';
 import { type LaunchOptions, type ServiceProcess, spawnService, waitHealthy } from './process.ts';
 import { findTool } from './tools.ts';
@@ -12,6 +13,12 @@ export interface TemporalOptions extends LaunchOptions {
   uiPort?: number;
   /** SQLite file that keeps workflows across restarts; undefined keeps them in memory. */
   dbFile?: string;
+  /**
+   * Register the custom search attributes (src/shared/search-attributes.ts) with
+   * `--search-attribute Name=Type`. Default true; false gives a bare server (what `rdd setup` meets
+   * on a new cluster).
+   */
+  searchAttributes?: boolean;
 }
 
 /** A healthy Temporal dev server. */
@@ -45,6 +52,7 @@ export async function startTemporal(options: TemporalOptions): Promise<TemporalS
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
   if (options.dbFile !== undefined) args.push('--db-filename', path.resolve(options.dbFile));
+  if (options.searchAttributes ?? true) args.push(...searchAttributeFlags());
 
   const child = await spawnService({
     name: 'temporal',
@@ -67,6 +75,20 @@ export async function startTemporal(options: TemporalOptions): Promise<TemporalS
     });
   }
   return { process: child, address, namespace: NAMESPACE, uiUrl };
+}
+
+/**
+ * `--search-attribute Name=Type` for every custom search attribute, in the dev server's spelling of
+ * the type (`KEYWORD_LIST` → `KeywordList`). Pure.
+ * @example searchAttributeFlags() // ['--search-attribute', 'DetectionPhase=Keyword', …]
+ */
+export function searchAttributeFlags(): string[] {
+  return SEARCH_ATTRIBUTES.flatMap((key) => {
+    const type = key.type
+      .toLowerCase()
+      .replace(/(^|_)([a-z])/g, (_, _sep: string, c: string) => c.toUpperCase());
+    return ['--search-attribute', `${key.name}=${type}`];
+  });
 }
 
 /**

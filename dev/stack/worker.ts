@@ -1,13 +1,6 @@
 /** Launches a worker (`rdd worker`) against the stack and waits until it polls its task queue. */
-import path from 'node:path';
-import {
-  type LaunchOptions,
-  readLogSince,
-  type ServiceProcess,
-  spawnService,
-  waitHealthy,
-} from './process.ts';
-import { REPO_ROOT } from './tools.ts';
+import type { LaunchOptions, ServiceProcess } from './process.ts';
+import { startRddService } from './rdd-service.ts';
 
 /** The line `rdd worker` prints once it polls; the readiness signal. */
 export const WORKER_READY_LINE = 'worker polling task queue';
@@ -25,20 +18,11 @@ export interface WorkerOptions extends LaunchOptions {
  * @example const w = await startWorker({ env: { ...process.env, ...stackEnv }, logDir, detach: false, timeoutMs: 120_000 })
  */
 export async function startWorker(options: WorkerOptions): Promise<{ process: ServiceProcess }> {
-  const child = await spawnService({
+  const child = await startRddService({
+    ...options,
     name: 'worker',
-    command: process.execPath,
-    args: [path.join(REPO_ROOT, 'src/starters/rdd.ts'), 'worker'],
-    env: options.env,
-    cwd: REPO_ROOT,
-    logDir: options.logDir,
-    detach: options.detach,
-    onSpawn: options.onSpawn,
+    subcommand: 'worker',
+    readyLine: WORKER_READY_LINE,
   });
-  await waitHealthy(
-    child,
-    () => Promise.resolve(readLogSince(child.logFile, child.logOffset).includes(WORKER_READY_LINE)),
-    { timeoutMs: options.timeoutMs, what: `"${WORKER_READY_LINE}" in its log`, intervalMs: 100 },
-  );
   return { process: child };
 }

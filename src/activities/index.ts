@@ -5,6 +5,8 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { appendBatchRows } from './append-batch-rows.ts';
+import { awaitDetectionJob } from './await-detection-job.ts';
+import { prepareDetection } from './prepare-detection.ts';
 import { checkDetectionJob } from './check-detection-job.ts';
 import { readManifestPage } from './read-manifest-page.ts';
 import { findPreviousScheduleRun } from './find-previous-schedule-run.ts';
@@ -44,8 +46,9 @@ export interface ActivityDeps {
  * Binds each activity to its deps. Every property of the returned object is registered under its
  * key, so the set is exactly: inspectMedia, submitDetectionJob, checkDetectionJob, getPlatformInfo,
  * recordDetectionResult, lookupScoreCache, requestPlatformLease, findClosedWorkflows,
- * readManifestPage, appendBatchRows, writeBatchReport, findPreviousScheduleRun, listSweepPage. Creating it
- * does no I/O.
+ * readManifestPage, appendBatchRows, writeBatchReport, findPreviousScheduleRun, listSweepPage,
+ * and for the lean detection path prepareDetection (a local activity) and awaitDetectionJob.
+ * Creating it does no I/O.
  * @example new Worker({ activities: createActivities({ s3, detector, limits }) })
  */
 export function createActivities(deps: ActivityDeps) {
@@ -59,6 +62,12 @@ export function createActivities(deps: ActivityDeps) {
     findClosedWorkflows: findClosedWorkflows.bind(undefined, deps),
     recordDetectionResult: recordDetectionResult.bind(undefined, deps),
     lookupScoreCache: lookupScoreCache.bind(undefined, deps),
+    // The lean path: inspection + platform info + cache in one local activity; one waiting activity.
+    prepareDetection: prepareDetection.bind(undefined, deps),
+    awaitDetectionJob: awaitDetectionJob.bind(undefined, {
+      detector: deps.detector,
+      temporal: deps.platformCapacity?.temporal,
+    }),
     // Batches: manifest pages, one row file per run, the reports at the end.
     readManifestPage: readManifestPage.bind(undefined, deps),
     appendBatchRows: appendBatchRows.bind(undefined, deps),

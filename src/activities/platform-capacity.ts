@@ -4,9 +4,20 @@
  * their lease back. They reach Temporal through the worker's own connection.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
+  WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import type { CompletionObservation } from '../shared/completion-estimate.ts';
+import {
+  acquireLeaseUpdate,
+  LEASE_QUEUED_FAILURE,
   platformBusySignal,
+  releaseLeaseSignal,
+  type AcquireLease,
+  type LeaseAnswer,
   PLATFORM_CAPACITY_WORKFLOW_TYPE,
   requestLeaseSignal,
   type PlatformCapacityWorkflow,
@@ -63,6 +74,115 @@ export async function requestPlatformLease(
     },
   );
   return { capacityWorkflowId };
+}
+
+/**
+ * Acquires a platform lease for the calling activity (the lean detection path): sends the
+ * `acquireLease` update with update-with-start (starting the capacity workflow with
+ * DETECTOR_CAPACITY when it does not run; conflict policy USE_EXISTING), which long-polls up to
+ * LEASE_POLL_MS near the front of the queue, and asks again until granted, calling `onWaiting`
+ * with each `granted: false` answer (for the heartbeat). Further back, the update is rejected
+ * (LEASE_QUEUED_FAILURE, no history event) and asked again after 0.25 s per request ahead (at
+ * most 5 s): every ask of a queued request costs the capacity workflow a (speculative) task. Idempotent per `request.leaseId`: a retried activity gets the same lease back (or its place
+ * in the queue). A failed call (the capacity workflow continuing as new, too many updates in
+ * flight, a transport error) is tried again after a second, up to 30 times in a row, then thrown.
+ * Not an activity: the submit activity calls it.
+ * @throws the abort reason when `signal` aborts; the last error after 30 failed calls in a row.
+ */
+export async function acquirePlatformLease(
+  deps: PlatformCapacityDeps,
+  request: AcquireLease,
+  options: {
+    signal: AbortSignal;
+    /** Called while waiting, with the requests ahead (the estimate only on an accepted answer). */
+    onWaiting: (
+      answer: Omit<LeaseAnswer, 'estimate'> & { estimate: LeaseAnswer['estimate'] | undefined },
+    ) => void;
+  },
+): Promise<LeaseAnswer & { capacityWorkflowId: string }> {
+  const { temporal, platformUrl, initialCapacity, taskQueue } = deps;
+  const capacityWorkflowId = platformCapacityWorkflowId(platformUrl);
+  let failures = 0;
+  for (;;) {
+    options.signal.throwIfAborted();
+    let answer: LeaseAnswer;
+    try {
+      answer = await temporal.withAbortSignal(options.signal, () =>
+        temporal.workflow.executeUpdateWithStart(acquireLeaseUpdate, {
+          args: [request],
+          startWorkflowOperation: new WithStartWorkflowOperation<PlatformCapacityWorkflow>(
+            PLATFORM_CAPACITY_WORKFLOW_TYPE,
+            {
+              workflowId: capacityWorkflowId,
+              taskQueue,
+              args: [{ platformUrl, capacity: initialCapacity }],
+              workflowIdConflictPolicy: 'USE_EXISTING',
+            },
+          ),
+        }),
+      );
+      failures = 0;
+    } catch (err) {
+      options.signal.throwIfAborted();
+      const queued = queuedAhead(err);
+      if (queued !== undefined) {
+        failures = 0;
+        options.onWaiting({ leaseId: request.leaseId, granted: false, ahead: queued, estimate: undefined });
+        await abortableDelay(Math.min(5_000, 250 * Math.max(1, queued)), options.signal);
+        continue;
+      }
+      failures += 1;
+      if (failures >= 30) throw err;
+      await abortableDelay(1_000, options.signal);
+      continue;
+    }
+    if (answer.granted) return { ...answer, capacityWorkflowId };
+    options.onWaiting(answer);
+  }
+}
+
+/** `ahead` of an `acquireLease` update its validator rejected as queued far back, else undefined. */
+function queuedAhead(err: unknown): number | undefined {
+  if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
+  const cause = err.cause;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== LEASE_QUEUED_FAILURE) return undefined;
+  const ahead = (cause.details?.[0] as { ahead?: unknown } | undefined)?.ahead;
+  return typeof ahead === 'number' ? ahead : 0;
+}
+
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', abort);
+      resolve();
+    }, ms);
+    function abort() {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    }
+    signal.addEventListener('abort', abort, { once: true });
+  });
+}
+
+/**
+ * Gives a lease back by signal (`releaseLease`), with the job's completion observation when there
+ * is one (the capacity workflow learns its estimate from it). Idempotent: a lease released twice is
+ * released once and its observation counted once. A capacity workflow that does not run has
+ * nothing to release.
+ * @throws transport errors as they are.
+ */
+export async function releasePlatformLease(
+  temporal: Client,
+  lease: { capacityWorkflowId: string; leaseId: string },
+  observation?: CompletionObservation,
+): Promise<void> {
+  try {
+    await temporal.workflow
+      .getHandle(lease.capacityWorkflowId)
+      .signal(releaseLeaseSignal, { leaseId: lease.leaseId, ...(observation && { observation }) });
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ import { s3Status } from '../storage/s3-errors.ts';
 import type { ObjectIndexEntry, ScoreCacheEntry, ScoreCacheRecord } from '../shared/score-cache.ts';
 import { objectIndexKey, pairEntryKey, putJsonCreateOnly, scoreCacheKey } from './score-cache-store.ts';
 import { toStorageFailure } from './storage-failures.ts';
+import { recordResultRecorded } from './metrics.ts';
 
 /**
  * Activity `recordDetectionResult`: writes the result document with a create-only PUT (`If-None-Match: *`). The document is a pure
@@ -40,6 +41,7 @@ export async function recordDetectionResult(
   } catch (err) {
     throw withLocation(err, resultLocation);
   }
+  recordResultRecorded(document);
   if (request.cache && resultBucket) await offerToScoreCache(s3, resultBucket, document, request.cache);
   return document;
 }

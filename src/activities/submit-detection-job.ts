@@ -1,5 +1,6 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { createHash, type Hash } from 'node:crypto';
 import { posix } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -9,6 +10,12 @@ import type { SubmitJobInput, SubmittedJob } from '../shared/activity-types.ts';
 import type { DetectorClient, UploadFile } from './detector/types.ts';
 import { toDetectorFailure } from './detector-failures.ts';
 import { toStorageFailure } from './storage-failures.ts';
+import { FailureType } from '../shared/failure-types.ts';
+import {
+  acquirePlatformLease,
+  releasePlatformLease,
+  type PlatformCapacityDeps,
+} from './platform-capacity.ts';
 
 /** How often an upload reports progress; well under DETECTOR_SUBMIT's heartbeat timeout. */
 const HEARTBEAT_INTERVAL_MS = 5_000;
@@ -26,14 +33,76 @@ const HEARTBEAT_INTERVAL_MS = 5_000;
  * Not idempotent on the platform's side: a retry after the platform accepted a job but before we
  * heard of it leaves that job to expire there (the platform has no cancel endpoint). The returned
  * `attempt` (the activity attempt number) lets the workflow account for such uploads.
+ *
+ * With `input.lease` (the lean detection path) it first acquires that platform lease itself
+ * (`acquirePlatformLease`: the `acquireLease` update, long-polled, asked again until granted),
+ * heartbeating `{ phase: 'waiting-for-capacity', ahead }`, and uploads only once granted — so
+ * uploads stay bounded by the leases. A retry asks for the same lease id and gets it back. The
+ * result then carries the lease, the estimate at the grant and `acceptedAtMs`. A permanent failure
+ * after the grant gives the lease back (best effort; the workflow releases it too).
  * Registered bound to its deps by `createActivities`; call it directly only under
  * `MockActivityEnvironment` (it heartbeats and reads the activity context).
  * @throws ApplicationFailure classified by toStorageFailure / toDetectorFailure.
  * @example await new MockActivityEnvironment().run(submitDetectionJob, { s3, detector }, input) // { jobId, statusUrl, attempt: 1 }
  */
 export async function submitDetectionJob(
+  {
+    s3,
+    detector,
+    platformCapacity,
+  }: { s3: S3Client; detector: DetectorClient; platformCapacity?: PlatformCapacityDeps | undefined },
+  input: SubmitJobInput,
+): Promise<SubmittedJob> {
+  const context = Context.current();
+  const signal = context.cancellationSignal;
+  let lease: SubmittedJob['lease'];
+  if (input.lease) {
+    if (!platformCapacity) {
+      throw ApplicationFailure.create({
+        type: FailureType.InvalidInput,
+        message:
+          'this worker was created without a Temporal client for the platform capacity (ActivityDeps.platformCapacity)',
+        nonRetryable: true,
+      });
+    }
+    let ahead: number | undefined;
+    const beat = () =>
+      context.heartbeat({ phase: 'waiting-for-capacity', ...(ahead !== undefined && { ahead }) });
+    beat();
+    // The long poll answers at least every LEASE_POLL_MS; the interval keeps the heartbeat alive.
+    const waiting = setInterval(beat, HEARTBEAT_INTERVAL_MS);
+    try {
+      const granted = await acquirePlatformLease(platformCapacity, input.lease, {
+        signal,
+        onWaiting: (answer) => {
+          ahead = answer.ahead;
+          beat();
+        },
+      });
+      lease = {
+        capacityWorkflowId: granted.capacityWorkflowId,
+        leaseId: input.lease.leaseId,
+        estimate: granted.estimate,
+      };
+    } finally {
+      clearInterval(waiting);
+    }
+    try {
+      return await upload({ s3, detector }, input, lease);
+    } catch (err) {
+      if (err instanceof ApplicationFailure && err.nonRetryable) {
+        await releasePlatformLease(platformCapacity.temporal, lease).catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+  return await upload({ s3, detector }, input, lease);
+}
+
+async function upload(
   { s3, detector }: { s3: S3Client; detector: DetectorClient },
   input: SubmitJobInput,
+  lease: SubmittedJob['lease'],
 ): Promise<SubmittedJob> {
   const context = Context.current();
   const signal = context.cancellationSignal;
@@ -74,6 +143,7 @@ export async function submitDetectionJob(
       .catch((err: unknown) => {
         throw toDetectorFailure(err);
       });
+    const acceptedAtMs = Date.now();
     const referenceSha256 = sha256Of(digests[0], input.reference);
     const questionedSha256 = sha256Of(digests[1], input.questioned);
     context.log.info('detection job submitted', {
@@ -89,6 +159,7 @@ export async function submitDetectionJob(
       attempt: context.info.attempt,
       ...(referenceSha256 !== undefined && { referenceSha256 }),
       ...(questionedSha256 !== undefined && { questionedSha256 }),
+      ...(lease && { lease, acceptedAtMs }),
     };
   } finally {
     clearInterval(heartbeat);

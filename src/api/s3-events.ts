@@ -8,23 +8,21 @@
  * `s3EventDetectionId` (bucket, key, ETag), so a duplicated or replayed event, and the sweep, find
  * the same workflow instead of starting another. Other records (removals, keys no rule matches)
  * are acknowledged as `ignored` and logged: resending cannot change them. The answer is 202 with
- * one entry per record; 503 when Temporal does not answer (the sender may resend: safe).
+ * one entry per record. Errors are the API's RFC 9457 problem documents (error-handler.ts): 422
+ * (type `urn:rdd:problem:validation`) naming each field of a body without the S3 event shape,
+ * 400 for malformed JSON, 413, 415, 401 under a token, 503 when Temporal does not answer (the
+ * sender may resend: safe).
  */
 import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
-import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
-import {
-  hasZodFastifySchemaValidationErrors,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import type { FastifyPluginAsync } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { startObjectDetection } from '../client/object-detections.ts';
-import { TemporalUnreachableError } from '../client/temporal-unreachable-error.ts';
 import { parseEventRules, type EventRule } from '../shared/event-rules.ts';
 import type { ApiPlugin } from './plugins.ts';
-import { ProblemError } from './problem-error.ts';
+import { problemErrorHandler } from './error-handler.ts';
+import { jsonResponse, problemResponses } from './problems.ts';
 
 /** How record keys are encoded. */
 export type S3EventKeyEncoding = 'auto' | 'url' | 'raw';
@@ -94,41 +92,6 @@ export const S3EventsAccepted = z.object({
 });
 type S3EventsAccepted = z.infer<typeof S3EventsAccepted>;
 
-const Problem = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number(),
-    detail: z.string().optional(),
-    instance: z.string().optional(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  })
-  .loose();
-
-/**
- * Sends an RFC 9457 problem document. A local minimal helper: src/api/problems.ts did not exist
- * when this route was written; swap it for that one's helper.
- */
-function sendProblem(
-  reply: FastifyReply,
-  status: number,
-  title: string,
-  detail?: string,
-  errors?: { path: string; message: string }[],
-): FastifyReply {
-  return reply
-    .code(status)
-    .type('application/problem+json')
-    .send({
-      type: 'about:blank',
-      title,
-      status,
-      ...(detail !== undefined && { detail }),
-      instance: reply.request.url.split('?', 1)[0], // never echo a ?token=
-      ...(errors && { errors }),
-    });
-}
-
 /** The object key of a record, decoded as its sender encoded it. */
 function recordKey(record: z.infer<typeof S3EventRecord>, encoding: S3EventKeyEncoding): string | undefined {
   const raw = record.s3.object.key;
@@ -143,46 +106,19 @@ function recordKey(record: z.infer<typeof S3EventRecord>, encoding: S3EventKeyEn
 
 /**
  * The fastify plugin of `POST /v1/s3-events` (register it with its options; it sets the zod
- * validator and serializer and a problem-document error handler in its own scope). Idempotent per
- * object version: the same event posted again answers `existing` and starts nothing.
+ * validator and serializer and the API's problem-document error handler in its own scope).
+ * Idempotent per object version: the same event posted again answers `existing` and starts nothing.
  * @example await app.register(s3EventsRoutes, { client, rules: parseEventRules(json), taskQueue })
  */
 // eslint-disable-next-line @typescript-eslint/require-await -- fastify awaits an async plugin
 export const s3EventsRoutes: FastifyPluginAsync<S3EventsOptions> = async (app, options) => {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (hasZodFastifySchemaValidationErrors(err)) {
-      const errors = err.validation.map((issue) => ({
-        path: issue.instancePath || '/',
-        message: issue.message ?? 'invalid',
-      }));
-      return sendProblem(
-        reply,
-        422,
-        'Invalid S3 event notification',
-        'the body does not have the S3 event shape',
-        errors,
-      );
-    }
-    if (err instanceof ProblemError) {
-      // e.g. 401 from the root's auth hook, which runs under this scope's error handler
-      for (const [name, value] of Object.entries(err.headers ?? {})) void reply.header(name, value);
-      return sendProblem(reply, err.status, err.status === 401 ? 'Unauthorized' : 'Error', err.message);
-    }
-    if (err instanceof TemporalUnreachableError)
-      return sendProblem(
-        reply,
-        503,
-        'Temporal unreachable',
-        'no detection could be started; resending is safe',
-      );
-    const status = err.statusCode ?? 500;
-    if (status >= 400 && status < 500)
-      return sendProblem(reply, status, err.code ?? 'Bad request', err.message);
-    request.log.error({ err }, 's3 events: unexpected error');
-    return sendProblem(reply, 500, 'Internal error');
-  });
+  // The API's own handler: on its own (tests, another server) the route answers the same problem
+  // documents as under `createApiServer`, whose root sets the same handler.
+  app.setErrorHandler(problemErrorHandler);
+  // JSON only, as everywhere in the API: a text/plain body is a 415, not a string for the schema.
+  if (app.hasContentTypeParser('text/plain')) app.removeContentTypeParser('text/plain');
   const encoding = options.keyEncoding ?? 'auto';
   app.withTypeProvider<ZodTypeProvider>().post(
     '/v1/s3-events',
@@ -190,7 +126,10 @@ export const s3EventsRoutes: FastifyPluginAsync<S3EventsOptions> = async (app, o
       schema: {
         summary: 'Start detections for created S3 objects (S3 event notifications)',
         body: S3EventNotification,
-        response: { 202: S3EventsAccepted, 422: Problem, 503: Problem },
+        response: {
+          202: jsonResponse('What became of each record: started, existing or ignored', S3EventsAccepted),
+          ...problemResponses(400, 401, 413, 415, 422, 503),
+        },
       },
     },
     async (request, reply) => {

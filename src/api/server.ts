@@ -7,25 +7,21 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import fastifySwagger from '@fastify/swagger';
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import {
-  hasZodFastifySchemaValidationErrors,
-  isResponseSerializationError,
   jsonSchemaTransform,
   jsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod';
-import { isTemporalUnreachable } from '../client/connection.ts';
-import { TemporalUnreachableError } from '../client/temporal-unreachable-error.ts';
 import type { ApiConfig } from '../config/api.ts';
 import { bearerAuth, requestLogSerializer } from './auth.ts';
 import { batchRoutes } from './batch-routes.ts';
 import { detectionRoutes } from './detection-routes.ts';
 import { healthRoutes } from './health-routes.ts';
 import { API_PLUGINS, type ApiPlugin } from './plugins.ts';
-import { ProblemError } from './problem-error.ts';
-import { PROBLEM_CONTENT_TYPE, problemDocument, ProblemType, type ProblemFieldError } from './problems.ts';
+import { problemErrorHandler, requestPath } from './error-handler.ts';
+import { PROBLEM_CONTENT_TYPE, problemDocument } from './problems.ts';
 
 /** What the routes use: one Temporal client, one S3 client, the config. Owned by the caller. */
 export interface ApiDeps {
@@ -47,9 +43,6 @@ export interface ApiServerOptions extends ApiDeps {
 
 /** The package version, for the OpenAPI document's `info.version`. */
 const API_VERSION = '1.0.0';
-
-/** `validationContext` of fastify's validation errors, as our `in`. */
-const PARTS = new Set(['body', 'headers', 'params', 'querystring']);
 
 /**
  * Builds the API server (not listening: call `listen`, or `inject` in tests). Routes:
@@ -75,12 +68,18 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   // JSON only: a text/plain body is a 415, not a string for the schema to refuse (plugins that
   // take other types, like SNS's text/plain, add their parser in their own context).
   app.removeContentTypeParser('text/plain');
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(problemErrorHandler);
   app.setNotFoundHandler((request, reply) => {
     void reply
       .code(404)
       .type(PROBLEM_CONTENT_TYPE)
-      .send(problemDocument(404, `no route ${request.method} ${pathOf(request.url)}`, pathOf(request.url)));
+      .send(
+        problemDocument(
+          404,
+          `no route ${request.method} ${requestPath(request.url)}`,
+          requestPath(request.url),
+        ),
+      );
   });
   if (config.api.token !== undefined) app.addHook('onRequest', bearerAuth(config.api.token));
 
@@ -117,68 +116,4 @@ function withoutQueryInLogs(logger: FastifyServerOptions['logger']): FastifyServ
   if (logger === false || logger === undefined) return false;
   const options = logger === true ? {} : logger;
   return { ...options, serializers: { ...options.serializers, req: requestLogSerializer } };
-}
-
-/** The path of a URL without its query. */
-function pathOf(url: string): string {
-  return url.split('?', 1)[0] ?? url;
-}
-
-/**
- * Every error as a problem document, never with a stack: ours (ProblemError), validation (422
- * with each field), fastify's own 4xx (malformed JSON 400, 413, 415, …), Temporal unreachable
- * (503), anything else 500 with the details in the log only.
- */
-function errorHandler(
-  this: FastifyInstance,
-  error: FastifyError,
-  request: Parameters<Parameters<FastifyInstance['setErrorHandler']>[0]>[1],
-  reply: Parameters<Parameters<FastifyInstance['setErrorHandler']>[0]>[2],
-): void {
-  const instance = pathOf(request.url);
-  let status: number;
-  let detail: string;
-  let extra: Parameters<typeof problemDocument>[3] = {};
-  if (error instanceof ProblemError) {
-    status = error.status;
-    detail = error.message;
-    extra = {
-      ...(error.type !== undefined && { type: error.type }),
-      ...(error.errors !== undefined && { errors: error.errors }),
-      ...(error.extensions !== undefined && { extensions: error.extensions }),
-    };
-    for (const [name, value] of Object.entries(error.headers ?? {})) void reply.header(name, value);
-  } else if (hasZodFastifySchemaValidationErrors(error)) {
-    const part = PARTS.has(error.validationContext ?? '') ? error.validationContext : 'body';
-    const errors: ProblemFieldError[] = error.validation.map((issue) => ({
-      in: part as ProblemFieldError['in'],
-      path: issue.instancePath === '/' ? '' : issue.instancePath,
-      message: issue.message ?? 'is invalid',
-    }));
-    status = 422;
-    detail = `the request ${part} is invalid: ${errors.map((e) => `${e.path || part} ${e.message}`).join('; ')}`;
-    extra = { type: ProblemType.Validation, errors };
-  } else if (error instanceof TemporalUnreachableError || isTemporalUnreachable(error)) {
-    request.log.warn({ err: error }, 'Temporal unreachable');
-    status = 503;
-    detail = 'Temporal cannot be reached; try again later (a start with the same Idempotency-Key is safe)';
-    extra = { type: ProblemType.Unavailable };
-  } else if (
-    !isResponseSerializationError(error) &&
-    typeof error.statusCode === 'number' &&
-    error.statusCode >= 400 &&
-    error.statusCode < 500
-  ) {
-    // fastify's own client errors (FST_ERR_CTP_*): their messages name the problem, not our code.
-    status = error.statusCode;
-    detail = error.message;
-  } else {
-    request.log.error({ err: error }, 'internal error');
-    status = 500;
-    detail = `internal error; the server log has the details (request ${request.id})`;
-  }
-  void reply
-    .code(status)
-    .type(PROBLEM_CONTENT_TYPE)
-    .send(problemDocument(status, detail, instance, extra));
 }

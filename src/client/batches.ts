@@ -4,9 +4,8 @@
  * the caller's key or one derived from the request, and starting it again returns the running or
  * completed batch.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
-  WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
@@ -29,10 +28,9 @@ import { DEFAULT_TASK_QUEUE } from '../shared/task-queues.ts';
 import { BatchUpdateRejectedError } from './batch-update-rejected-error.ts';
 import { canonicalJson, type DetectionFailure } from './detections.ts';
 import { DetectionIdConflictError } from './detection-id-conflict-error.ts';
-import { isTemporalUnreachable } from './connection.ts';
+import { startIdempotently } from './idempotent-start.ts';
+import { reachable } from './reachable.ts';
 import { TemporalUnreachableError } from './temporal-unreachable-error.ts';
-
-const Memo = { RequestHash: 'rddRequestHash', StartToken: 'rddStartToken' } as const;
 
 /** Options of `startBatch`. */
 export interface StartBatchOptions {
@@ -91,28 +89,16 @@ export async function startBatch(
 ): Promise<{ batchId: string; existing: boolean }> {
   const hash = hashOf(input);
   const id = options.id ?? `batch-${hash.slice(0, 32)}`;
-  const token = randomUUID();
   return await reachable(client, async () => {
-    let runId: string | undefined;
-    try {
-      const handle = await client.workflow.start<BatchWorkflow>(BATCH_WORKFLOW_TYPE, {
-        taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
-        workflowId: id,
-        args: [input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-        memo: { [Memo.RequestHash]: hash, [Memo.StartToken]: token },
-      });
-      runId = handle.firstExecutionRunId;
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
-    // Continue-as-new keeps the memo, so the first run's memo tells who started it.
-    const { memo } = await client.workflow.getHandle(id, runId).describe();
-    if (memo?.[Memo.StartToken] === token) return { batchId: id, existing: false };
-    const theirs = memo?.[Memo.RequestHash];
-    if (typeof theirs === 'string' && theirs !== hash) throw new DetectionIdConflictError(id);
-    return { batchId: id, existing: true };
+    const { existing } = await startIdempotently<BatchWorkflow>(client, {
+      workflowType: BATCH_WORKFLOW_TYPE,
+      workflowId: id,
+      taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+      args: [input],
+      requestHash: hash,
+      conflict: (workflowId) => new DetectionIdConflictError(workflowId),
+    });
+    return { batchId: id, existing };
   });
 }
 
@@ -272,17 +258,4 @@ function failureOf(err: WorkflowFailedError): DetectionFailure {
     type: typeof type === 'string' ? type : ((current as Error | undefined)?.name ?? 'Error'),
     message: current instanceof Error ? current.message : err.message,
   };
-}
-
-async function reachable<T>(client: Client, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isTemporalUnreachable(err)) {
-      const address =
-        (client.connection as { options?: { address?: string } }).options?.address ?? 'Temporal';
-      throw new TemporalUnreachableError(address, err);
-    }
-    throw err;
-  }
 }

@@ -8,13 +8,8 @@
  * terminated, timed out) is started afresh, so a request that failed for a reason since fixed (a
  * missing file uploaded, the platform back) can simply be sent again.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
-  WorkflowNotFoundError,
-  type Client,
-} from '@temporalio/client';
+import { createHash } from 'node:crypto';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
   ApplicationFailure,
   CancelledFailure,
@@ -40,17 +35,10 @@ import {
 } from '../shared/workflows.ts';
 import { isTemporalUnreachable } from './connection.ts';
 import { DetectionIdConflictError } from './detection-id-conflict-error.ts';
+import { startIdempotently } from './idempotent-start.ts';
 import { InvalidDetectionInputError } from './invalid-detection-input-error.ts';
 import { leasesAhead } from './platform.ts';
 import { TemporalUnreachableError } from './temporal-unreachable-error.ts';
-
-/** Memo keys a detection is started with. */
-const Memo = {
-  /** sha256 of the canonical JSON of the input: tells the same request from another one. */
-  RequestHash: 'rddRequestHash',
-  /** A token unique to one start call: tells "I started it" from "it was already there". */
-  StartToken: 'rddStartToken',
-} as const;
 
 /** Options of `startDetection`. */
 export interface StartDetectionOptions {
@@ -195,31 +183,16 @@ export async function startDetection(
   if (problems.length > 0) throw new InvalidDetectionInputError(problems);
   const hash = requestHash(input);
   const workflowId = options.id ?? `detect-${hash.slice(0, 32)}`;
-  const token = randomUUID();
   return await reachable(client, async () => {
-    let runId: string | undefined;
-    try {
-      const handle = await client.workflow.start<DetectWorkflow>(DETECT_WORKFLOW_TYPE, {
-        taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
-        workflowId,
-        args: [input],
-        // A running one is returned, not duplicated…
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        // …a completed one is kept (WorkflowExecutionAlreadyStartedError), a failed one re-run.
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-        memo: { [Memo.RequestHash]: hash, [Memo.StartToken]: token },
-      });
-      runId = handle.firstExecutionRunId;
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
-    // The start response does not say whether it started a run or joined one: the memo does.
-    const { memo } = await client.workflow.getHandle(workflowId, runId).describe();
-    if (memo?.[Memo.StartToken] === token) return { workflowId, existing: false };
-    const theirs = memo?.[Memo.RequestHash];
-    // A detection started without a request hash (by hand, or before hashes) cannot be checked.
-    if (typeof theirs === 'string' && theirs !== hash) throw new DetectionIdConflictError(workflowId);
-    return { workflowId, existing: true };
+    const { existing } = await startIdempotently<DetectWorkflow>(client, {
+      workflowType: DETECT_WORKFLOW_TYPE,
+      workflowId,
+      taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+      args: [input],
+      requestHash: hash,
+      conflict: (id) => new DetectionIdConflictError(id),
+    });
+    return { workflowId, existing };
   });
 }
 
@@ -243,10 +216,16 @@ export async function getDetection(client: Client, workflowId: string): Promise<
     }
     if (description.status.name === 'RUNNING') {
       const status = await handle.query(statusQuery);
-      const waiting = status.phase === 'waiting-for-capacity' && status.lease && !status.lease.granted;
-      const ahead = waiting
+      // The lean path waits for its lease inside the submit activity, where the workflow cannot see
+      // it (phase `submitting`, lease not granted): the capacity workflow knows whether it waits.
+      const asking =
+        (status.phase === 'waiting-for-capacity' || status.phase === 'submitting') &&
+        status.lease &&
+        !status.lease.granted;
+      const ahead = asking
         ? await leasesAhead(client, status.lease!.capacityWorkflowId, status.lease!.leaseId)
         : undefined;
+      if (ahead !== undefined) status.phase = 'waiting-for-capacity';
       return { workflowId, state: 'running', status, ...(ahead !== undefined && { ahead }) };
     }
     return await outcome(client, workflowId);

@@ -30,9 +30,8 @@ import { BATCH_WORKFLOW_TYPE, type BatchInput } from '../shared/batch.ts';
 import { DEFAULT_TASK_QUEUE } from '../shared/task-queues.ts';
 import { BatchScheduleConflictError } from './batch-schedule-conflict-error.ts';
 import { BatchScheduleNotFoundError } from './batch-schedule-not-found-error.ts';
-import { isTemporalUnreachable } from './connection.ts';
 import { canonicalJson } from './detections.ts';
-import { TemporalUnreachableError } from './temporal-unreachable-error.ts';
+import { reachable } from './reachable.ts';
 
 /** The id prefix of every batch schedule. */
 export const BATCH_SCHEDULE_PREFIX = 'batch-schedule-';
@@ -417,19 +416,6 @@ async function describeRaw(client: Client, scheduleId: string): Promise<Schedule
   } catch (err) {
     if (err instanceof ScheduleNotFoundError)
       throw new BatchScheduleNotFoundError(scheduleId, { cause: err });
-    throw err;
-  }
-}
-
-async function reachable<T>(client: Client, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isTemporalUnreachable(err)) {
-      const address =
-        (client.connection as { options?: { address?: string } }).options?.address ?? 'Temporal';
-      throw new TemporalUnreachableError(address, err);
-    }
     throw err;
   }
 }

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { type ClientConfig, storageVariables, temporalVariables } from './client.ts';
-import { bucketName, type Env, optional, positiveInt, readVariables, text } from './variables.ts';
+import { bucketNameVariables, type ClientConfig, storageVariables, temporalVariables } from './client.ts';
+import { type Env, optional, positiveInt, readVariables, text } from './variables.ts';
 
 /** Defaults of the API's settings. */
 export const API_DEFAULTS = {
@@ -100,11 +100,6 @@ export const apiVariables = z
     ...(vars.S3_EVENT_RULES !== undefined && { s3EventRules: vars.S3_EVENT_RULES }),
   }));
 
-const apiBucketNames = z.object({
-  S3_BUCKET: optional(bucketName),
-  S3_RESULT_BUCKET: optional(bucketName),
-});
-
 /**
  * Reads what `rdd serve` needs from `env`, every problem at once: a result bucket (S3_RESULT_BUCKET
  * or S3_BUCKET) is required; RDD_API_TOKEN and RDD_API_TOKEN_FILE exclude each other; the token
@@ -115,7 +110,7 @@ const apiBucketNames = z.object({
 export function loadApiConfig(env: Env): ApiConfig {
   const [client, , , api] = readVariables(env, [
     storageVariables(['resultBucket']),
-    apiBucketNames,
+    bucketNameVariables,
     temporalVariables,
     apiVariables,
   ]);

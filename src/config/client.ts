@@ -84,10 +84,12 @@ export function storageVariables(needs: readonly StorageNeed[]) {
 }
 
 /**
- * Bucket names a command would send to S3, checked at start (exit 2) rather than answered by S3
- * with `InvalidBucketName` halfway through an upload or a read.
+ * S3_BUCKET and S3_RESULT_BUCKET, when set, must be names S3 accepts (`bucketName`): checked at
+ * start (exit 2) rather than answered by S3 with `InvalidBucketName` halfway through an upload, a
+ * read, or every detection's last step (the worker writes results with them). Read alongside
+ * `storageVariables` by every process that talks to S3 (client, worker, API).
  */
-const clientBucketNames = z.object({
+export const bucketNameVariables = z.object({
   S3_BUCKET: optional(bucketName),
   S3_RESULT_BUCKET: optional(bucketName),
 });
@@ -110,6 +112,6 @@ export function loadClientConfig<N extends StorageNeed = never>(
   env: Env,
   needs: readonly N[] = [],
 ): ClientConfig<N> {
-  const [client] = readVariables(env, [storageVariables(needs), clientBucketNames, temporalVariables]);
+  const [client] = readVariables(env, [storageVariables(needs), bucketNameVariables, temporalVariables]);
   return client as ClientConfig<N>;
 }

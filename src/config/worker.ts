@@ -2,14 +2,17 @@
  * What `rdd worker` reads: the client side's settings (with the result bucket required), the
  * Speech Platform (DETECTOR_*, DETECTOR_URL required) and the worker's own limits (WORKER_*).
  */
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { LOCATION_RESOLUTIONS, type LocationResolution } from '../activities/detector/client.ts';
 import { DETECTOR_DEFAULTS } from '../activities/detector/defaults.ts';
 import { DEFAULT_PLATFORM_CAPACITY, MAX_PLATFORM_CAPACITY } from '../shared/platform-capacity.ts';
-import { type ClientConfig, storageVariables, temporalVariables } from './client.ts';
+import { bucketNameVariables, type ClientConfig, storageVariables, temporalVariables } from './client.ts';
+import { type WorkerDeployment, workerDeploymentVariables } from './worker-deployment.ts';
+import { type WorkerTelemetry, workerTelemetryVariables } from './worker-telemetry.ts';
 import {
   baseUrl,
-  bucketName,
   type Env,
   headers,
   MAX_TIMER_MS,
@@ -66,11 +69,30 @@ export interface DetectorConfig {
 
 /** The worker's own limits. */
 export interface WorkerSettings {
+  /**
+   * Activities run at once by this worker (WORKER_MAX_CONCURRENT_ACTIVITIES, default 200). High on
+   * purpose: a submit waiting for a platform lease and a job being awaited are mostly an awaited
+   * promise (a long poll, a sleep), so each holds a slot while costing almost nothing. Uploads stay
+   * bounded by the platform's leases (capacity + allowance at once), not by this number.
+   */
   maxConcurrentActivities: number;
   /** How long running activities get to finish after SIGINT/SIGTERM (ms). */
   shutdownGraceMs: number;
   /** How long `rdd worker` keeps retrying to reach Temporal at start-up (WORKER_CONNECT_TIMEOUT_MS). */
   connectTimeoutMs: number;
+  /**
+   * An absolute path to a workflow bundle prebuilt by scripts/bundle-workflows.ts
+   * (WORKER_WORKFLOW_BUNDLE; the container image sets it): the worker loads it instead of bundling
+   * the workflows with webpack at start-up. Undefined (the default): bundle at start-up.
+   */
+  workflowBundlePath?: string | undefined;
+  /**
+   * The worker deployment version (WORKER_DEPLOYMENT_NAME + WORKER_BUILD_ID) when Worker Versioning
+   * is on; undefined (the default) runs an unversioned worker.
+   */
+  deployment?: WorkerDeployment | undefined;
+  /** Metrics and health endpoints, log level (RDD_METRICS_BIND, RDD_HEALTH_BIND, RDD_LOG_LEVEL). */
+  telemetry?: WorkerTelemetry | undefined;
 }
 
 /** Everything `rdd worker` (or a test's in-process worker) needs; nothing optional left to check. */
@@ -140,27 +162,39 @@ export const detectorVariables = z
     };
   });
 
+/**
+ * A file the process can read, as an absolute path: checked at start-up, so a prebuilt workflow
+ * bundle that is missing is a configuration error (exit 2), not a failure inside Worker.create.
+ */
+const readableFile = z.string().transform((file, ctx) => {
+  const absolute = resolvePath(file);
+  try {
+    accessSync(absolute, fsConstants.R_OK);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    ctx.addIssue({
+      code: 'custom',
+      message: `cannot be read (${typeof code === 'string' ? code : 'error'}): ${absolute}`,
+    });
+    return z.NEVER;
+  }
+  return absolute;
+});
+
 /** WORKER_*. */
 export const workerVariables = z
   .object({
     WORKER_MAX_CONCURRENT_ACTIVITIES: optional(positiveInt()),
     WORKER_SHUTDOWN_GRACE_MS: optional(positiveInt(MAX_TIMER_MS)),
     WORKER_CONNECT_TIMEOUT_MS: optional(positiveInt()),
+    WORKER_WORKFLOW_BUNDLE: optional(readableFile),
   })
   .transform((vars): WorkerSettings => ({
-    maxConcurrentActivities: vars.WORKER_MAX_CONCURRENT_ACTIVITIES ?? 50,
+    maxConcurrentActivities: vars.WORKER_MAX_CONCURRENT_ACTIVITIES ?? 200,
     shutdownGraceMs: vars.WORKER_SHUTDOWN_GRACE_MS ?? 10 * 60_000,
     connectTimeoutMs: vars.WORKER_CONNECT_TIMEOUT_MS ?? 5 * 60_000,
+    workflowBundlePath: vars.WORKER_WORKFLOW_BUNDLE,
   }));
-
-/**
- * The buckets' names, checked here because the worker writes results with them: a name S3 would
- * refuse fails at start (exit 2), not on every detection's last step.
- */
-export const workerBucketVariables = z.object({
-  S3_BUCKET: optional(bucketName),
-  S3_RESULT_BUCKET: optional(bucketName),
-});
 
 /**
  * Reads everything a worker needs from `env`, every problem at once: DETECTOR_URL and a result
@@ -171,12 +205,18 @@ export const workerBucketVariables = z.object({
  * @example const config = loadWorkerConfig(process.env); config.detector.url // no `!`
  */
 export function loadWorkerConfig(env: Env): WorkerConfig {
-  const [client, , detector, worker] = readVariables(env, [
+  const [client, , detector, worker, , deployment, telemetry] = readVariables(env, [
     storageVariables(['resultBucket']),
-    workerBucketVariables,
+    bucketNameVariables,
     detectorVariables,
     workerVariables,
     temporalVariables,
+    workerDeploymentVariables,
+    workerTelemetryVariables,
   ]);
-  return { ...(client as ClientConfig<'resultBucket'>), detector, worker };
+  return {
+    ...(client as ClientConfig<'resultBucket'>),
+    detector,
+    worker: { ...worker, deployment, telemetry },
+  };
 }

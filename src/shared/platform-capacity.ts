@@ -5,6 +5,7 @@
  * from workflows: no Node, no I/O.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CompletionModel, CompletionObservation } from './completion-estimate.ts';
 
 /** The workflow type of the capacity workflow (the exported function in src/workflows). */
 export const PLATFORM_CAPACITY_WORKFLOW_TYPE = 'platformCapacityWorkflow';
@@ -54,6 +55,30 @@ export interface LeaseGrant {
 /** Sent by a holder (signal `releaseLease`): it no longer holds or wants `leaseId`. Idempotent. */
 export interface LeaseRelease {
   leaseId: string;
+  /**
+   * How long the job of this lease took on the platform (sent by `awaitDetectionJob` when it saw
+   * the job terminal): the capacity workflow learns its completion-time estimate from it. Counted
+   * once per lease id (a repeated release adds nothing).
+   */
+  observation?: CompletionObservation;
+}
+
+/**
+ * Argument of the `acquireLease` update (sent by the submit activity with update-with-start): the
+ * request, as with `requestLease`. Idempotent per `leaseId`: asking again for a lease already held
+ * answers `granted: true` again, so an activity retried after a worker crash gets its lease back.
+ */
+export type AcquireLease = LeaseRequest;
+
+/** Answer of the `acquireLease` update. */
+export interface LeaseAnswer {
+  leaseId: string;
+  /** True: the lease is the holder's (submit now). False: ask again (still queued, or the run is closing). */
+  granted: boolean;
+  /** Requests granted before this one (0 = next); 0 once granted. */
+  ahead: number;
+  /** The platform's current completion-time estimate (see src/shared/completion-estimate.ts). */
+  estimate: CompletionModel;
 }
 
 /** Sent by the submit activity on 429/507 (signal `platformBusy`): grant nothing before `untilMs` (epoch ms). */
@@ -90,6 +115,8 @@ export interface CapacityState {
   granted: number;
   /** Leases taken back from holders that closed without releasing them. */
   reclaimed: number;
+  /** The completion-time estimate learnt from finished jobs (absent in runs from before it existed). */
+  estimate?: CompletionModel;
 }
 
 /**
@@ -97,13 +124,16 @@ export interface CapacityState {
  * it is a wire contract (fields only ever added, optional).
  */
 export interface CarriedCapacityState {
-  leases: (LeaseRequest & { sinceMs: number })[];
-  waiting: (LeaseRequest & { requestedAtMs: number; seq: number })[];
+  /** `viaUpdate`: asked for with `acquireLease` (absent: by the `requestLease` signal). */
+  leases: (LeaseRequest & { sinceMs: number; viaUpdate?: boolean })[];
+  waiting: (LeaseRequest & { requestedAtMs: number; seq: number; viaUpdate?: boolean })[];
   busyUntilMs: number;
   lastBatchKey: string | null;
   granted: number;
   reclaimed: number;
   seq: number;
+  /** The newest completion observations (at most COMPLETION_WINDOW); absent before the estimate existed. */
+  observations?: CompletionObservation[];
 }
 
 /** Input of `platformCapacityWorkflow`. */
@@ -140,6 +170,30 @@ export const leaseGrantedSignal = defineSignal<[LeaseGrant]>('leaseGranted');
  * as their jobs end. Returns the new state.
  */
 export const setCapacityUpdate = defineUpdate<CapacityState, [number]>('setCapacity');
+/**
+ * Asks for a lease. The first call queues the request; a request near the front of the queue
+ * (fewer than LEASE_LONG_POLL_AHEAD ahead) waits (long-polls) up to `LEASE_POLL_MS` for the grant.
+ * Answers `granted: false` with the queue position when the grant did not come (ask again with the
+ * same request), and at once while the capacity workflow is about to continue as new. A request
+ * asked again while still far back is rejected by the validator with type LEASE_QUEUED_FAILURE and
+ * `details[0].ahead`, leaving no history event. Idempotent per `leaseId`. Also answers the current
+ * completion-time estimate.
+ */
+export const acquireLeaseUpdate = defineUpdate<LeaseAnswer, [AcquireLease]>('acquireLease');
+/** How long one `acquireLease` update waits for the grant before answering `granted: false` (ms). */
+export const LEASE_POLL_MS = 20_000;
+/**
+ * Only requests with fewer than this many ahead of them long-poll (`acquireLease` waits for the
+ * grant); the others are answered at once. Temporal allows few updates in flight per workflow
+ * (10 by default), so the whole queue must not wait inside updates.
+ */
+export const LEASE_LONG_POLL_AHEAD = 4;
+/**
+ * The failure type of an `acquireLease` update rejected by its validator because the request is
+ * queued and not yet near the front (details[0]: `{ ahead }`); a rejected update leaves no event in
+ * the capacity workflow's history. Ask again later.
+ */
+export const LEASE_QUEUED_FAILURE = 'LeaseQueued';
 /** Capacity, allowance, held leases, the waiting queue in grant order, busy-until. */
 export const capacityStateQuery = defineQuery<CapacityState>('capacityState');
 

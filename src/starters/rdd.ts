@@ -18,6 +18,7 @@ import { EXIT_CODES_HELP, ExitCode, helpHint, reportError } from './exit-codes.t
 import { platformCommand } from './platform-command.ts';
 import { resultCommand } from './result-command.ts';
 import { serveCommand } from './serve-command.ts';
+import { setupCommand } from './setup-command.ts';
 import { scheduleCommand } from './schedule-command.ts';
 import { sweepCommand } from './sweep-command.ts';
 import { workerCommand } from './worker-command.ts';
@@ -26,6 +27,7 @@ import { workerCommand } from './worker-command.ts';
 const COMMANDS: readonly (() => CommandUnknownOpts)[] = [
   workerCommand,
   serveCommand,
+  setupCommand,
   detectCommand,
   batchCommand,
   scheduleCommand,

@@ -3,7 +3,6 @@
  * manages the batch schedule through the typed client (src/client/schedules.ts) and prints it.
  * Loaded only when a schedule command runs.
  */
-import { connectClient, isTemporalUnreachable, temporalAddress } from '../client/connection.ts';
 import { BatchScheduleConflictError } from '../client/batch-schedule-conflict-error.ts';
 import { BatchScheduleNotFoundError } from '../client/batch-schedule-not-found-error.ts';
 import {
@@ -22,7 +21,6 @@ import {
   type BatchScheduleSpec,
   type BatchScheduleView,
 } from '../client/schedules.ts';
-import { TemporalUnreachableError } from '../client/temporal-unreachable-error.ts';
 import { loadClientConfig } from '../config.ts';
 import type { BatchSource } from '../shared/batch.ts';
 import { formatMediaRef } from '../shared/media.ts';
@@ -32,6 +30,7 @@ import { createS3Client } from '../storage/s3-client.ts';
 import { CliError, ExitCode, UsageError } from './exit-codes.ts';
 import type { ScheduleCreateOptions, ScheduleNameOptions } from './schedule-command.ts';
 import { withStackEnv } from './stack-env.ts';
+import { withTemporalClient } from './with-temporal-client.ts';
 
 /**
  * Runs `rdd schedule create <name>`. Every argument is checked before anything is created.
@@ -122,7 +121,7 @@ export async function createScheduleCommand(name: string, options: ScheduleCreat
     ...(options.config && { config: options.config }),
     ...(options.param && { params: options.param }),
   } as BatchScheduleInput;
-  await withClient(env, name, async (client) => {
+  await withTemporalClient(env, scheduleError, async (client) => {
     let existing: boolean;
     try {
       ({ existing } = await createBatchSchedule(client, {
@@ -153,7 +152,7 @@ export async function createScheduleCommand(name: string, options: ScheduleCreat
 
 /** Runs `rdd schedule list`. @throws CliError 5. */
 export async function listSchedulesCommand(options: { json?: true }): Promise<void> {
-  await withClient(withStackEnv(), undefined, async (client) => {
+  await withTemporalClient(withStackEnv(), scheduleError, async (client) => {
     const schedules = await listBatchSchedules(client);
     if (options.json) {
       console.log(JSON.stringify(schedules, null, 2));
@@ -197,7 +196,7 @@ export async function scheduleNameCommand(
     if (bad.length > 0) throw new UsageError(bad.join('; '));
     window = { from, to };
   }
-  await withClient(withStackEnv(), name, async (client) => {
+  await withTemporalClient(withStackEnv(), scheduleError, async (client) => {
     switch (command) {
       case 'describe': {
         const view = await describeBatchSchedule(client, name);
@@ -277,29 +276,9 @@ function formatMs(ms: number): string {
   return `${ms / 1000}s`;
 }
 
-async function withClient(
-  env: Record<string, string | undefined>,
-  name: string | undefined,
-  fn: (client: Awaited<ReturnType<typeof connectClient>>) => Promise<void>,
-): Promise<void> {
-  const address = temporalAddress(env);
-  const client = await connectClient(env);
-  try {
-    await fn(client);
-  } catch (err) {
-    if (err instanceof BatchScheduleNotFoundError) throw new CliError(ExitCode.NotFound, err.message);
-    if (err instanceof InvalidScheduleError) throw new UsageError(err.message);
-    if (err instanceof TemporalUnreachableError || isTemporalUnreachable(err))
-      throw new CliError(
-        ExitCode.TemporalUnreachable,
-        err instanceof TemporalUnreachableError
-          ? err.message
-          : new TemporalUnreachableError(address, err).message,
-        { cause: err },
-      );
-    throw err;
-  } finally {
-    void name;
-    await client.connection.close();
-  }
+/** The schedule commands' errors as exit codes (for `withTemporalClient`). */
+function scheduleError(err: unknown): Error | undefined {
+  if (err instanceof BatchScheduleNotFoundError) return new CliError(ExitCode.NotFound, err.message);
+  if (err instanceof InvalidScheduleError) return new UsageError(err.message);
+  return undefined;
 }

@@ -5,7 +5,6 @@
  */
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { loadEventRules } from '../api/s3-events.ts';
-import { connectClient, isTemporalUnreachable, temporalAddress } from '../client/connection.ts';
 import { InvalidScheduleError } from '../client/schedules.ts';
 import {
   deleteSweepSchedule,
@@ -13,11 +12,11 @@ import {
   sweepScheduleId,
   triggerSweepSchedule,
 } from '../client/sweeps.ts';
-import { TemporalUnreachableError } from '../client/temporal-unreachable-error.ts';
 import { loadClientConfig } from '../config.ts';
 import { CliError, ExitCode, UsageError } from './exit-codes.ts';
 import type { SweepCreateOptions } from './sweep-command.ts';
 import { withStackEnv } from './stack-env.ts';
+import { withTemporalClient } from './with-temporal-client.ts';
 
 /**
  * Runs `rdd sweep create <name>`: the rules come from S3_EVENT_RULES (inline JSON or a file).
@@ -39,7 +38,7 @@ export async function createSweepCommand(name: string, options: SweepCreateOptio
   }
   if (problems.length > 0) throw new UsageError(problems.join('; '));
   const config = loadClientConfig(env);
-  await withClient(env, async (client) => {
+  await withTemporalClient(env, sweepError, async (client) => {
     const { scheduleId, created, updated } = await ensureSweepSchedule(client, {
       name,
       bucket: prefix![1]!,
@@ -69,7 +68,7 @@ export async function sweepNameCommand(command: 'delete' | 'trigger', name: stri
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  await withClient(withStackEnv(), async (client) => {
+  await withTemporalClient(withStackEnv(), sweepError, async (client) => {
     if (command === 'delete') {
       await deleteSweepSchedule(client, name);
       console.log(`deleted ${scheduleId}`);
@@ -80,29 +79,15 @@ export async function sweepNameCommand(command: 'delete' | 'trigger', name: stri
   });
 }
 
-/** Connects, runs `fn`, maps the client's errors to exit codes, closes the connection. */
-async function withClient(
-  env: Record<string, string | undefined>,
-  fn: (client: Awaited<ReturnType<typeof connectClient>>) => Promise<void>,
-): Promise<void> {
-  const address = temporalAddress(env);
-  const client = await connectClient(env);
-  try {
-    await fn(client);
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError)
-      throw new CliError(ExitCode.NotFound, `no such sweep: ${err.message}`);
-    if (err instanceof InvalidScheduleError) throw new UsageError(err.message);
-    if (err instanceof TemporalUnreachableError || isTemporalUnreachable(err))
-      throw new CliError(
-        ExitCode.TemporalUnreachable,
-        err instanceof TemporalUnreachableError
-          ? err.message
-          : new TemporalUnreachableError(address, err).message,
-        { cause: err },
-      );
-    throw err;
-  } finally {
-    await client.connection.close();
-  }
+/** The sweep commands' errors as exit codes (for `withTemporalClient`). */
+function sweepError(err: unknown): Error | undefined {
+  if (err instanceof ScheduleNotFoundError)
+    // The SDK's message names neither the sweep nor what to do.
+    return new CliError(
+      ExitCode.NotFound,
+      `no such sweep ${err.scheduleId} (rdd sweep create ${err.scheduleId.replace(/^sweep-/, '')} … makes it)`,
+      { cause: err },
+    );
+  if (err instanceof InvalidScheduleError) return new UsageError(err.message);
+  return undefined;
 }

@@ -1,7 +1,8 @@
 /**
  * What `rdd worker` does (its definition is worker-command.ts). Loaded only when the command runs.
  */
-import { connectWorker, temporalAddress } from '../client/connection.ts';
+import { Client } from '@temporalio/client';
+import { clientOptions, connectWorker, temporalAddress } from '../client/connection.ts';
 import { TemporalUnreachableError, transportReason } from '../client/temporal-unreachable-error.ts';
 import { loadWorkerConfig } from '../config.ts';
 import { createS3Client } from '../storage/s3-client.ts';
@@ -10,6 +11,9 @@ import { checkResultBucket } from './result-bucket-check.ts';
 import { withStackEnv } from './stack-env.ts';
 
 import { createDetectionWorker } from '../worker.ts';
+import { startCapacityGauge } from '../telemetry/capacity-gauge.ts';
+import { startHealthServer, type HealthServer } from '../telemetry/health-server.ts';
+import { installWorkerRuntime } from '../telemetry/runtime.ts';
 
 /**
  * Runs the worker until a shutdown signal; resolves after a graceful stop.
@@ -22,6 +26,13 @@ import { createDetectionWorker } from '../worker.ts';
 export async function worker(): Promise<void> {
   const env = withStackEnv();
   const config = loadWorkerConfig(env);
+  const telemetry = config.worker.telemetry;
+  // Before the first connection: the Runtime holds the JSON logger and the Prometheus exporter.
+  const { logger, metricsUrl } = installWorkerRuntime({
+    env,
+    logLevel: telemetry?.logLevel ?? 'INFO',
+    metricsBind: telemetry?.metricsBind,
+  });
   const address = temporalAddress(env);
   const endpoint = config.storage.endpoint ?? 'AWS S3';
   const s3 = createS3Client(config.storage);
@@ -62,17 +73,36 @@ export async function worker(): Promise<void> {
   }
   const { connection, namespace } = connected;
   let detector: Awaited<ReturnType<typeof createDetectionWorker>>['detector'] | undefined;
+  let health: HealthServer | undefined;
+  let stopGauge: (() => void) | undefined;
   try {
     const created = await createDetectionWorker({ connection, namespace, config });
     detector = created.detector;
-    console.log(
+    // Answers 503 until run() polls, and again from the moment shutdown begins.
+    if (telemetry?.healthBind) health = await startHealthServer(created.worker, telemetry.healthBind);
+    if (metricsUrl !== undefined) {
+      const client = new Client({ connection, namespace, ...clientOptions() });
+      stopGauge = startCapacityGauge({ client, platformUrl: created.detector.baseUrl });
+    }
+    logger.info(
       `worker polling task queue ${config.taskQueue} at ${address} ` +
         `(namespace ${namespace}, platform ${config.detector.url})`,
+      {
+        taskQueue: config.taskQueue,
+        namespace,
+        ...(config.worker.workflowBundlePath !== undefined && {
+          workflowBundle: config.worker.workflowBundlePath,
+        }),
+        ...(metricsUrl !== undefined && { metricsUrl }),
+        ...(health && { healthUrl: health.url }),
+      },
     );
     await created.worker.run();
   } finally {
+    stopGauge?.();
+    await health?.close();
     await detector?.close();
     await connection.close().catch(() => undefined);
   }
-  console.log('worker stopped');
+  logger.info('worker stopped', { taskQueue: config.taskQueue });
 }

@@ -2,7 +2,11 @@
  * Every activity timeout and retry policy, named by the kind of call. Failure classification at
  * the activity boundary decides what is permanent; these decide how long the rest is retried.
  */
-import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
 
 /** Reads of S3 metadata and headers: quick, retried with backoff until they succeed or fail permanently. */
 export const STORAGE_READ = {
@@ -81,3 +85,46 @@ export const BATCH_REPORT = {
   heartbeatTimeout: '2 minutes',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
 } satisfies ActivityOptions;
+
+/**
+ * The lean path's submit: waits for the platform lease inside the activity (heartbeating every
+ * 5 s), then uploads. A long start-to-close, since the wait for capacity behind a large batch can
+ * be long: the heartbeat notices a dead worker in seconds, and the detection's deadline bounds it.
+ */
+export const DETECTOR_SUBMIT_LEASED = {
+  ...DETECTOR_SUBMIT,
+  startToCloseTimeout: '24 hours',
+} satisfies ActivityOptions;
+
+/**
+ * The lean path's wait for a job (`awaitDetectionJob`): sleeps and checks inside the activity,
+ * heartbeating at least every 5 s, so a dead worker is noticed within the 10 s heartbeat timeout and
+ * a retry resumes from the last heartbeat. A cancelled detection waits for it to stop (it learns of
+ * the cancellation at its next heartbeat, within seconds), so nothing of it is left running.
+ */
+export const DETECTOR_AWAIT = {
+  startToCloseTimeout: '24 hours',
+  heartbeatTimeout: '10 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+} satisfies ActivityOptions;
+
+/**
+ * The lean path's reads before submitting (`prepareDetection`: both inspections, platform info,
+ * score cache), as a local activity: the same budget as STORAGE_READ (20 attempts), with retries
+ * after a minute's back-off on a durable timer.
+ */
+export const PREPARE_LOCAL = {
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
+} satisfies LocalActivityOptions;
+
+/**
+ * The lean path's result write, as a local activity with the bounds of STORAGE_WRITE: at most 10
+ * attempts within 15 minutes, then the workflow fails `ResultNotRecorded` keeping the document.
+ */
+export const STORAGE_WRITE_LOCAL = {
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '15 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10 },
+} satisfies LocalActivityOptions;

@@ -16,6 +16,7 @@ import {
   CancelledFailure,
   TerminatedFailure,
   TimeoutFailure,
+  setWorkflowOptions,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
@@ -45,6 +46,7 @@ import { bucketNameProblems, objectKeyProblems, utf8Length, workflowIdProblems }
 import { DETECT_WORKFLOW_TYPE, type DetectWorkflow } from '../shared/workflows.ts';
 import { batchFailureMessage, CANCELLED_PAIR_MESSAGE } from '../shared/batch-failure-message.ts';
 import { BATCH_REPORT, BATCH_STORAGE } from './activity-options.ts';
+import { versioningBehavior } from './versioning-behavior.ts';
 
 const { readManifestPage, appendBatchRows, findPreviousScheduleRun } =
   proxyActivities<Activities>(BATCH_STORAGE);
@@ -54,6 +56,11 @@ const { writeBatchReport } = proxyActivities<Activities>(BATCH_REPORT);
 const INVALID_MANIFEST_LINE = 'InvalidManifestLine';
 /** The `errorType` of a pair cancelled with the batch (the reports' CANCELLED_PAIR). */
 const CANCELLED = 'Cancelled';
+
+// A batch runs for hours and continues as new: under Worker Versioning, AUTO_UPGRADE
+// moves it to the current deployment version at its next workflow task, so old workers can be
+// stopped without waiting for it (a change to its code needs `patched()`). README "Safe upgrades".
+setWorkflowOptions(versioningBehavior('AUTO_UPGRADE'), batchWorkflow);
 
 /**
  * A batch of detections: reads the manifest page by page (`readManifestPage`), runs each pair as a

@@ -1,23 +1,22 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  getExternalWorkflowHandle,
   isCancellation,
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
+  setWorkflowOptions,
   sleep,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
-import type {
-  JobCheck,
-  PlatformInfo,
-  RecordResultFailureDetails,
-  SubmittedJob,
-} from '../shared/activity-types.ts';
-import type { ScoreCacheLookup } from '../shared/score-cache.ts';
+import type { PlatformInfo, PreparedDetection } from '../shared/activity-types.ts';
+import { predictSeconds, type CompletionModel } from '../shared/completion-estimate.ts';
 import {
   DEFAULT_POLLING,
   DEFAULT_RESUBMIT,
@@ -29,44 +28,77 @@ import {
   type ResubmitPolicy,
 } from '../shared/detection.ts';
 import { FailureType } from '../shared/failure-types.ts';
-import { platformLease, type PlatformLease } from './platform-lease.ts';
-import { statusQuery } from '../shared/workflows.ts';
 import type { InspectedMedia } from '../shared/media.ts';
-import { defaultResultKey, detectInputProblems, workflowIdProblems } from '../shared/validate-input.ts';
+import { LeasePriority, releaseLeaseSignal } from '../shared/platform-capacity.ts';
+import type { ScoreCacheLookup } from '../shared/score-cache.ts';
 import {
-  DETECTOR_CHECK,
-  DETECTOR_INFO,
-  DETECTOR_SUBMIT,
-  STORAGE_READ,
-  STORAGE_WRITE,
+  DetectionFailure,
+  DetectionPhase,
+  DetectionScore,
+  DetectionVerdict,
+  PlatformJobId,
+} from '../shared/search-attributes.ts';
+import { defaultResultKey, detectInputProblems, workflowIdProblems } from '../shared/validate-input.ts';
+import { statusQuery } from '../shared/workflows.ts';
+import {
+  DETECTOR_AWAIT,
+  DETECTOR_SUBMIT_LEASED,
+  PREPARE_LOCAL,
+  STORAGE_WRITE_LOCAL,
 } from './activity-options.ts';
+import {
+  detectWorkflowV1,
+  recorded,
+  resultNotRecorded,
+  surfacePermanentFailure,
+  withinDeadline,
+} from './detect-workflow-v1.ts';
+import { versioningBehavior } from './versioning-behavior.ts';
 
-const { inspectMedia, lookupScoreCache } = proxyActivities<Activities>(STORAGE_READ);
-const { submitDetectionJob } = proxyActivities<Activities>(DETECTOR_SUBMIT);
-const { checkDetectionJob } = proxyActivities<Activities>(DETECTOR_CHECK);
-const { getPlatformInfo } = proxyActivities<Activities>(DETECTOR_INFO);
-const { recordDetectionResult } = proxyActivities<Activities>(STORAGE_WRITE);
+const { prepareDetection } = proxyLocalActivities<Activities>(PREPARE_LOCAL);
+const { recordDetectionResult } = proxyLocalActivities<Activities>(STORAGE_WRITE_LOCAL);
+const { submitDetectionJob } = proxyActivities<Activities>(DETECTOR_SUBMIT_LEASED);
+const { awaitDetectionJob } = proxyActivities<Activities>(DETECTOR_AWAIT);
+
+/**
+ * Jobs predicted to take longer than this (s) wait on a durable workflow timer first, so a long job
+ * holds no worker slot; the waiting activity starts LONG_JOB_MARGIN_SECONDS before the prediction.
+ */
+const LONG_JOB_SECONDS = 5 * 60;
+const LONG_JOB_MARGIN_SECONDS = 60;
 
 type FinishedJob = {
   jobId: string;
   score: number | null;
   submittedAt: string;
   completedAt: string;
-  /** Submit attempts that may have reached the platform, over all submissions. */
   uploads: number;
-  /** SHA-256 of the bytes the last (scored) submission sent; absent in older histories. */
   referenceSha256?: string | undefined;
   questionedSha256?: string | undefined;
 };
-type TerminalCheck = Extract<JobCheck, { state: 'done' | 'failed' | 'rejected' | 'lost' }>;
+
+// PINNED: under Worker Versioning a detection finishes on the build it started on, so a new build
+// never replays a running detection. See README "Safe upgrades".
+setWorkflowOptions(versioningBehavior('PINNED'), detectWorkflow);
 
 /**
  * One referential deepfake detection: inspect both recordings, submit them to the platform, wait
- * for the job with durable timers, resubmit when the platform loses or fails it (bounded), and
- * record the scored result in S3 exactly once. Media bytes never pass through the workflow.
- * A pair scored before (same bytes, channels, config, params, platform version) is answered from
- * the score cache unless `input.cache === false`: `cached: true`, nothing submitted. A computed
- * score records the SHA-256 of the bytes sent for each file and is offered to the cache.
+ * for the job, resubmit when the platform loses or fails it (bounded), and record the scored
+ * result in S3 exactly once. Media bytes never pass through the workflow. A pair scored before
+ * (same bytes, channels, config, params, platform version) is answered from the score cache unless
+ * `input.cache === false`: `cached: true`, nothing submitted. A computed score records the SHA-256
+ * of the bytes sent for each file and is offered to the cache.
+ *
+ * The lean path (patch `lean-history`; detections started before it run `detectWorkflowV1`
+ * unchanged) keeps a happy-path history at about 24 events: one local activity reads both files,
+ * the platform info and the score cache; the submit activity acquires the platform lease itself
+ * (update on the capacity workflow, no events here) and uploads; one heartbeating
+ * `awaitDetectionJob` activity waits until shortly before the completion time the platform's
+ * estimate predicts, checks densely around it, releases the lease and reports how long the job took
+ * (the estimate learns); the result is written by a local activity. A job predicted to take over
+ * 5 minutes waits on a durable timer first. Search attributes (when registered in the namespace):
+ * `PlatformJobId` and `DetectionPhase=waiting` after the submit, the phase, verdict and score (or
+ * `DetectionFailure`) at the end.
  *
  * Fails with a non-retryable ApplicationFailure whose `type` is a `FailureType` and whose message
  * names the bad input. Cancelling it cancels the in-flight activity and records nothing. Input
@@ -75,6 +107,7 @@ type TerminalCheck = Extract<JobCheck, { state: 'done' | 'failed' | 'rejected' |
  * message and the whole document in `details[0]`, so it is never lost.
  */
 export async function detectWorkflow(input: DetectInput): Promise<DetectionResult> {
+  if (!patched('lean-history')) return detectWorkflowV1(input);
   const problems = detectInputProblems(input);
   // The default result key is `results/<workflowId>.json`: an id S3 cannot take as a key segment
   // would only fail at the very end, after the platform scored the pair.
@@ -98,17 +131,38 @@ export async function detectWorkflow(input: DetectInput): Promise<DetectionResul
     submissions: 0,
     nextCheckAt: null,
   };
-  setHandler(statusQuery, () => ({ ...status }));
-  const lease = platformLease(input, status);
+  setHandler(statusQuery, () => ({ ...status, ...(status.lease && { lease: { ...status.lease } }) }));
+  let searchAttributes = false;
+  const upsert = (pairs: SearchAttributeUpdatePair[]) => {
+    if (searchAttributes) upsertSearchAttributes(pairs);
+  };
+  const held: { lease?: { capacityWorkflowId: string; leaseId: string } | undefined } = {};
 
   try {
-    const [reference, questioned] = await inspectBoth(input);
-    const platform = await getPlatformInfo();
-    // Histories from before the score cache went from the platform info straight to submitting.
-    const scoreCache = patched('score-cache');
-    if (scoreCache && input.cache !== false) {
-      const hit = await cachedResult({ input, reference, questioned, platform, threshold, status });
-      if (hit) return hit;
+    const prepared: PreparedDetection = await prepareDetection({
+      reference: input.reference,
+      questioned: input.questioned,
+      config: input.config,
+      params: input.params,
+      cache: input.cache !== false,
+    });
+    searchAttributes = prepared.searchAttributes;
+    if (!prepared.ok) {
+      throw ApplicationFailure.create({
+        type: prepared.failure.type,
+        message: prepared.failure.message,
+        nonRetryable: true,
+        details: prepared.failure.details,
+      });
+    }
+    const { reference, questioned, platform } = prepared;
+    if (prepared.cache?.hit) {
+      const result = await recordCached(
+        { input, reference, questioned, platform, threshold, status },
+        prepared.cache,
+      );
+      upsert(finalAttributes(result));
+      return result;
     }
     const job = await withinDeadline(polling.deadline, () =>
       runDetection({
@@ -118,10 +172,11 @@ export async function detectWorkflow(input: DetectInput): Promise<DetectionResul
         polling,
         resubmit,
         status,
-        correlationId: workflowId,
-        lease,
+        capacityWorkflowId: prepared.capacityWorkflowId,
+        held,
+        upsert,
       }),
-    ).finally(() => lease.release());
+    );
 
     status.phase = 'recording';
     const request = {
@@ -144,14 +199,12 @@ export async function detectWorkflow(input: DetectInput): Promise<DetectionResul
         uploads: job.uploads,
       },
       location: { bucket: input.result?.bucket, key: input.result?.key ?? defaultResultKey(workflowId) },
-      ...(scoreCache && {
-        cache: {
-          config: input.config,
-          params: input.params,
-          referenceSizeBytes: reference.sizeBytes,
-          questionedSizeBytes: questioned.sizeBytes,
-        },
-      }),
+      cache: {
+        config: input.config,
+        params: input.params,
+        referenceSizeBytes: reference.sizeBytes,
+        questionedSizeBytes: questioned.sizeBytes,
+      },
     };
     let result: DetectionResult;
     try {
@@ -161,10 +214,49 @@ export async function detectWorkflow(input: DetectInput): Promise<DetectionResul
       throw resultNotRecorded(err, request);
     }
     status.phase = 'done';
+    upsert(finalAttributes(result));
     return result;
   } catch (err) {
     status.phase = 'failed';
-    throw surfacePermanentFailure(err);
+    await releaseHeld(held);
+    const failure = surfacePermanentFailure(err);
+    if (!isCancellation(err)) {
+      const type = failure instanceof ApplicationFailure ? failure.type : undefined;
+      upsert([
+        { key: DetectionPhase, value: 'failed' },
+        { key: DetectionFailure, value: type ?? 'Error' },
+      ]);
+    }
+    throw failure;
+  }
+}
+
+/** The search attributes of a recorded result: phase `done`, the verdict and (when not null) the score. */
+function finalAttributes(result: DetectionResult): SearchAttributeUpdatePair[] {
+  return [
+    { key: DetectionPhase, value: 'done' },
+    { key: DetectionVerdict, value: result.verdict },
+    ...(result.score === null ? [] : [{ key: DetectionScore, value: result.score }]),
+  ];
+}
+
+/** Gives back a lease that may still be held (a failure or cancellation mid-detection). Never throws. */
+async function releaseHeld(held: { lease?: { capacityWorkflowId: string; leaseId: string } | undefined }) {
+  const lease = held.lease;
+  if (lease === undefined) return;
+  held.lease = undefined;
+  try {
+    await CancellationScope.nonCancellable(() =>
+      getExternalWorkflowHandle(lease.capacityWorkflowId).signal(releaseLeaseSignal, {
+        leaseId: lease.leaseId,
+      }),
+    );
+  } catch (err) {
+    // The capacity workflow's periodic check takes the lease back once this run has closed.
+    log.warn('releasing the platform lease failed', {
+      leaseId: lease.leaseId,
+      error: err instanceof Error ? err.message : String(err),
+    });
   }
 }
 
@@ -175,41 +267,86 @@ interface DetectionRun {
   polling: PollingPolicy;
   resubmit: ResubmitPolicy;
   status: DetectionStatus;
-  correlationId: string;
-  lease: PlatformLease;
+  capacityWorkflowId: string;
+  held: { lease?: { capacityWorkflowId: string; leaseId: string } | undefined };
+  upsert: (pairs: SearchAttributeUpdatePair[]) => void;
 }
 
-/** Submits and waits, resubmitting a lost or failed job within the resubmit budget. */
+/** Submits (acquiring the lease in the activity) and waits, resubmitting a lost or failed job within the budget. */
 async function runDetection(run: DetectionRun): Promise<FinishedJob> {
-  const { input, reference, questioned, polling, resubmit, status } = run;
-  // The first check lands near the expected finish: processing time grows with audio length.
+  const { input, reference, questioned, polling, resubmit, status, held } = run;
+  const { workflowId, runId } = workflowInfo();
   const audioSeconds = reference.durationSeconds + questioned.durationSeconds;
-  const firstCheck = polling.firstCheckBase + polling.firstCheckPerAudioSecond * audioSeconds;
+  // Until the platform's estimate has learnt anything, the input's first-check model is the prior.
+  const prior: CompletionModel = {
+    baseSeconds: polling.firstCheckBase,
+    perAudioSecond: polling.firstCheckPerAudioSecond,
+    samples: 0,
+    spreadSeconds: 0,
+  };
+  const batch = input.batchId !== undefined;
   let lost = 0;
   let failed = 0;
   let uploads = 0;
-  // A lease counts the job from submit until it is terminal; runs started before leases have none.
-  const leased = patched('platform-capacity-lease');
   for (;;) {
-    if (leased) await run.lease.acquire();
+    // Deterministic per submission, so a retried submit activity asks for (and gets) the same lease.
+    const lease = {
+      capacityWorkflowId: run.capacityWorkflowId,
+      leaseId: `${runId}/${status.submissions + 1}`,
+    };
+    held.lease = lease;
     status.phase = 'submitting';
+    status.lease = { ...lease, granted: false };
     const job = await submitDetectionJob({
       reference,
       questioned,
       config: input.config,
       params: input.params,
-      correlationId: run.correlationId,
+      correlationId: workflowId,
+      lease: {
+        leaseId: lease.leaseId,
+        holderWorkflowId: workflowId,
+        holderRunId: runId,
+        priority: batch ? LeasePriority.Batch : LeasePriority.Interactive,
+        ...(batch && { fairnessKey: input.batchId }),
+      },
     });
     const submittedAt = new Date().toISOString();
     status.submissions += 1;
-    // Attempt n means n − 1 earlier attempts failed, any of which may have left a job on the platform.
     uploads += job.attempt ?? 1;
     status.jobId = job.jobId;
     status.lastState = 'pending';
+    status.lease = { ...lease, granted: true };
+    run.upsert([
+      { key: PlatformJobId, value: job.jobId },
+      { key: DetectionPhase, value: 'waiting' },
+    ]);
 
-    const end = await waitForJob(job, firstCheck, polling, status);
-    // Terminal on the platform: the slot is free (a failure before this point releases in detectWorkflow).
-    if (leased) await run.lease.release();
+    status.phase = 'waiting';
+    const learnt = job.lease?.estimate;
+    const estimate = learnt && learnt.samples > 0 ? learnt : prior;
+    const predicted = predictSeconds(estimate, audioSeconds);
+    status.nextCheckAt = new Date(Date.now() + predicted * 1000).toISOString();
+    // A long job waits on a durable timer, holding no worker slot, until shortly before its finish.
+    if (predicted > LONG_JOB_SECONDS) await sleep((predicted - LONG_JOB_MARGIN_SECONDS) * 1000);
+    const end = await awaitDetectionJob({
+      job,
+      audioSeconds,
+      acceptedAtMs: job.acceptedAtMs ?? Date.now(),
+      estimate,
+      polling: {
+        minInterval: polling.minInterval,
+        maxInterval: polling.maxInterval,
+        backoff: polling.backoff,
+      },
+      lease,
+    });
+    // The activity released the lease as soon as it saw the job terminal.
+    held.lease = undefined;
+    delete status.lease;
+    status.checks += end.checks;
+    status.nextCheckAt = null;
+    status.lastState = end.state;
     switch (end.state) {
       case 'done':
         return {
@@ -263,176 +400,19 @@ async function runDetection(run: DetectionRun): Promise<FinishedJob> {
   }
 }
 
-/** Durable-timer polling: first check at `firstCheck` s, then from `minInterval` backing off to `maxInterval`. */
-async function waitForJob(
-  job: SubmittedJob,
-  firstCheck: number,
-  polling: PollingPolicy,
-  status: DetectionStatus,
-): Promise<TerminalCheck> {
-  let delay = Math.max(polling.minInterval, firstCheck);
-  let interval = polling.minInterval;
-  for (;;) {
-    status.phase = 'waiting';
-    status.nextCheckAt = new Date(Date.now() + delay * 1000).toISOString();
-    await sleep(delay * 1000);
-    const check = await checkDetectionJob(job);
-    status.checks += 1;
-    status.nextCheckAt = null;
-    status.lastState = check.state === 'unknown' ? check.platformState : check.state;
-    if (isTerminal(check)) return check;
-    delay = interval;
-    interval = Math.min(polling.maxInterval, interval * polling.backoff);
-  }
-}
-
-function isTerminal(check: JobCheck): check is TerminalCheck {
-  return check.state !== 'pending' && check.state !== 'running' && check.state !== 'unknown';
-}
-
-/** Runs `fn` under a durable deadline timer; an expired deadline becomes DetectionDeadlineExceeded. */
-async function withinDeadline<T>(seconds: number, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await CancellationScope.withTimeout(seconds * 1000, fn);
-  } catch (err) {
-    // The root scope is cancelled only when someone cancelled the workflow: that stays a cancellation.
-    if (isCancellation(err) && !CancellationScope.current().consideredCancelled) {
-      throw ApplicationFailure.create({
-        type: FailureType.DetectionDeadlineExceeded,
-        message: `no detection result within the ${seconds} s deadline`,
-        nonRetryable: true,
-      });
-    }
-    throw err;
-  }
-}
-
-/**
- * Inspects both files at once. Since `inspect-both`, both inspections are awaited to the end and,
- * when both fail permanently, the failure names both (the reference's type, both messages), so a
- * user fixes the two files in one go; histories from before fail on the first failure.
- */
-async function inspectBoth(input: DetectInput): Promise<[InspectedMedia, InspectedMedia]> {
-  const inspections = [
-    inspectMedia({ media: input.reference, role: 'reference' }),
-    inspectMedia({ media: input.questioned, role: 'questioned' }),
-  ] as const;
-  if (!patched('inspect-both')) return Promise.all(inspections);
-  const [reference, questioned] = await Promise.allSettled(inspections);
-  if (reference.status === 'fulfilled' && questioned.status === 'fulfilled') {
-    return [reference.value, questioned.value];
-  }
-  const failures = [reference, questioned].flatMap((settled) =>
-    settled.status === 'rejected' ? [settled.reason as unknown] : [],
-  );
-  const permanent = failures.map((err) =>
-    err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable
-      ? err.cause
-      : undefined,
-  );
-  const [first, second] = permanent;
-  if (failures.length < 2 || first === undefined || second === undefined) throw failures[0];
-  throw ApplicationFailure.create({
-    type: first.type ?? undefined,
-    message: `${first.message}; and ${second.message}`,
-    nonRetryable: true,
-    details: [{ failures: [first, second].map(({ type, message }) => ({ type, message })) }],
-    cause: failures[0] as Error,
-  });
-}
-
-/**
- * Lifts a permanent activity failure to the workflow's own failure, so its type and its message
- * (which names the bad input) are what the UI and callers see first.
- */
-function surfacePermanentFailure(err: unknown): unknown {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
-    return ApplicationFailure.create({
-      type: err.cause.type ?? undefined,
-      message: err.cause.message,
-      nonRetryable: true,
-      details: err.cause.details as unknown[] | undefined,
-      cause: err,
-    });
-  }
-  return err;
-}
-
-/**
- * The failure that keeps a computed score when its document could not be written: type
- * `ResultNotRecorded`, the score, verdict, location and reason in the message, and the whole
- * `DetectionResult` (at its intended location) in `details[0]`. See FailureType.ResultNotRecorded.
- */
-function resultNotRecorded(
-  err: unknown,
-  request: { result: Omit<DetectionResult, 'resultLocation'>; location: { bucket?: string; key: string } },
-): ApplicationFailure {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  const written = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
-  const resultLocation = (isLocationDetails(written) && written.resultLocation) || {
-    bucket: request.location.bucket ?? '',
-    key: request.location.key,
-  };
-  const document: DetectionResult = { ...request.result, resultLocation };
-  const where = `s3://${resultLocation.bucket || '<no bucket>'}/${resultLocation.key}`;
-  return ApplicationFailure.create({
-    type: FailureType.ResultNotRecorded,
-    message: `the score ${document.score} (${document.verdict}) was computed but not recorded at ${where}: ${reason}`,
-    nonRetryable: true,
-    details: [document],
-    cause: err instanceof Error ? err : undefined,
-  });
-}
-
-function isLocationDetails(value: unknown): value is RecordResultFailureDetails {
-  const location = (value as Partial<RecordResultFailureDetails> | null | undefined)?.resultLocation;
-  return typeof location?.bucket === 'string' && typeof location.key === 'string';
-}
-
-function recorded(media: InspectedMedia, sha256?: string | null) {
-  const { bucket, key, channel, etag, durationSeconds } = media;
-  return {
-    bucket,
-    key,
-    ...(channel !== undefined && { channel }),
-    etag,
-    durationSeconds,
-    ...(sha256 && { sha256 }),
-  };
-}
-
-/**
- * The score cache's answer, recorded as this detection's result (`cached: true`, nothing
- * submitted), or undefined on a miss. A failed lookup is a miss: the cache must never fail or
- * hold up a detection that the platform can score.
- */
-async function cachedResult(run: {
-  input: DetectInput;
-  reference: InspectedMedia;
-  questioned: InspectedMedia;
-  platform: PlatformInfo;
-  threshold: number;
-  status: DetectionStatus;
-}): Promise<DetectionResult | undefined> {
+/** Records the score cache's answer as this detection's result (`cached: true`, nothing submitted). */
+async function recordCached(
+  run: {
+    input: DetectInput;
+    reference: InspectedMedia;
+    questioned: InspectedMedia;
+    platform: PlatformInfo;
+    threshold: number;
+    status: DetectionStatus;
+  },
+  lookup: Extract<ScoreCacheLookup, { hit: true }>,
+): Promise<DetectionResult> {
   const { input, reference, questioned, platform, threshold, status } = run;
-  let lookup: ScoreCacheLookup;
-  try {
-    lookup = await lookupScoreCache({
-      reference,
-      questioned,
-      config: input.config,
-      params: input.params,
-      platformVersion: platform.version,
-    });
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    log.warn('score cache lookup failed; submitting', {
-      error: err instanceof Error ? err.message : String(err),
-    });
-    return undefined;
-  }
-  if (!lookup.hit) return undefined;
   const { entry } = lookup;
   const { workflowId, startTime } = workflowInfo();
   status.phase = 'recording';

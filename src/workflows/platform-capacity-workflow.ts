@@ -1,5 +1,7 @@
 import {
+  ApplicationFailure,
   allHandlersFinished,
+  CancellationScope,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
@@ -8,9 +10,17 @@ import {
   setHandler,
   sleep,
   workflowInfo,
+  setWorkflowOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import {
+  addObservation,
+  fitCompletionModel,
+  type CompletionModel,
+  type CompletionObservation,
+} from '../shared/completion-estimate.ts';
+import {
+  acquireLeaseUpdate,
   allowanceFor,
   capacityProblems,
   capacityStateQuery,
@@ -22,20 +32,32 @@ import {
   setCapacityUpdate,
   type CapacityState,
   type CarriedCapacityState,
+  LEASE_LONG_POLL_AHEAD,
+  LEASE_POLL_MS,
+  LEASE_QUEUED_FAILURE,
+  type AcquireLease,
+  type LeaseAnswer,
   type LeaseRequest,
   type PlatformCapacityInput,
 } from '../shared/platform-capacity.ts';
 import { TEMPORAL_DESCRIBE } from './activity-options.ts';
+import { versioningBehavior } from './versioning-behavior.ts';
 
 const { findClosedWorkflows } = proxyActivities<Activities>(TEMPORAL_DESCRIBE);
 
-type Held = LeaseRequest & { sinceMs: number };
-type Waiting = LeaseRequest & { requestedAtMs: number; seq: number };
+/** `viaUpdate`: asked for with the `acquireLease` update (answered there), not the `requestLease` signal. */
+type Held = LeaseRequest & { sinceMs: number; viaUpdate?: boolean };
+type Waiting = LeaseRequest & { requestedAtMs: number; seq: number; viaUpdate?: boolean };
 
 const DEFAULT_RECLAIM_INTERVAL_MS = 5 * 60_000;
 const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 1000;
 /** Waiters while every lease is held and none was released this long: check for closed holders. */
 const STALL_CHECK_MS = 60_000;
+
+// The capacity workflow runs for ever and continues as new: under Worker Versioning, AUTO_UPGRADE
+// moves it to the current deployment version at its next workflow task, so old workers can be
+// stopped without waiting for it (a change to its code needs `patched()`). README "Safe upgrades".
+setWorkflowOptions(versioningBehavior('AUTO_UPGRADE'), platformCapacityWorkflow);
 
 /**
  * The platform's capacity, one per platform URL (id `platform-capacity-<16 hex of sha256(url)>`),
@@ -44,14 +66,22 @@ const STALL_CHECK_MS = 60_000;
  * keeps every slot busy while the next upload runs); a lease counts one job from submit until it is
  * terminal on the platform.
  *
- * - Requests (`requestLease`) queue; grants go by signal (`leaseGranted`) to the holder:
- *   interactive requests first (FIFO), then batch requests round-robin over their fairness keys.
- * - `releaseLease` gives a lease back (or withdraws a waiting request); idempotent.
+ * - Requests queue: interactive requests first (FIFO), then batch requests round-robin over their
+ *   fairness keys. A request by the `acquireLease` update (the lean detection path: the submit
+ *   activity asks, with update-with-start) is answered by the update itself, which long-polls up to
+ *   LEASE_POLL_MS for the grant; a request by the `requestLease` signal (detections started before)
+ *   is granted by a `leaseGranted` signal to the holder.
+ * - `releaseLease` gives a lease back (or withdraws a waiting request); idempotent. A release with
+ *   an `observation` (how long the job took) teaches the completion-time estimate, a robust fit over
+ *   the newest COMPLETION_WINDOW observations that every `acquireLease` answer and the
+ *   `capacityState` query carry (see src/shared/completion-estimate.ts).
  * - `platformBusy` (the submit activity saw 429/507) stops all grants until the hinted time.
  * - `setCapacity` (update, validated) changes the capacity at run time.
  * - Leases of holders that closed without releasing are reclaimed: at once when the grant signal
  *   fails (the holder is gone), and by a periodic `findClosedWorkflows` check.
- * - Continues as new every ~1000 events carrying its state, after its handlers finished.
+ * - Continues as new every ~1000 events carrying its state (observations included), after its
+ *   handlers finished: waiting `acquireLease` updates answer `granted: false` at once first, and
+ *   their activities ask again (the new run keeps their place in the queue).
  */
 export async function platformCapacityWorkflow(input: PlatformCapacityInput): Promise<void> {
   const carried = input.state;
@@ -63,6 +93,11 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
   let granted = carried?.granted ?? 0;
   let reclaimed = carried?.reclaimed ?? 0;
   let seq = carried?.seq ?? 0;
+  let observations: CompletionObservation[] = carried?.observations ?? [];
+  let estimate: CompletionModel = fitCompletionModel(observations);
+  /** Per waiting lease id, the `acquireLease` handlers to wake (in grant order) when it is decided. */
+  const wakers = new Map<string, (() => void)[]>();
+  let draining = false;
   let lastReleaseMs = Date.now();
   let lastReclaimMs = Date.now();
   let reclaiming = false;
@@ -71,8 +106,13 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
   const reclaimIntervalMs = input.reclaimIntervalMs ?? DEFAULT_RECLAIM_INTERVAL_MS;
   const canAfterEvents = input.continueAsNewAfterEvents ?? DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS;
 
+  const wake = (leaseId: string): void => {
+    for (const resolve of wakers.get(leaseId) ?? []) resolve();
+    wakers.delete(leaseId);
+  };
   const release = (leaseId: string, why: string): boolean => {
     const had = leases.delete(leaseId) || waiting.delete(leaseId);
+    wake(leaseId);
     if (had) {
       changed = true;
       lastReleaseMs = Date.now();
@@ -84,19 +124,29 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
     platformUrl: input.platformUrl,
     capacity,
     allowance: allowanceFor(capacity),
-    leases: [...leases.values()].map(({ sinceMs, ...lease }) => ({
+    leases: [...leases.values()].map(({ sinceMs, viaUpdate: _, ...lease }) => ({
       ...lease,
       since: new Date(sinceMs).toISOString(),
     })),
-    waiting: grantOrder([...waiting.values()], lastBatchKey).map(({ requestedAtMs, seq: _, ...wait }, i) => ({
-      ...wait,
-      requestedAt: new Date(requestedAtMs).toISOString(),
-      position: i + 1,
-    })),
+    waiting: grantOrder([...waiting.values()], lastBatchKey).map(
+      ({ requestedAtMs, seq: _, viaUpdate: __, ...wait }, i) => ({
+        ...wait,
+        requestedAt: new Date(requestedAtMs).toISOString(),
+        position: i + 1,
+      }),
+    ),
     busyUntil: busyUntilMs > Date.now() ? new Date(busyUntilMs).toISOString() : null,
     granted,
     reclaimed,
+    estimate,
   });
+  const answer = (leaseId: string): LeaseAnswer => {
+    const held = leases.has(leaseId);
+    const ahead = held
+      ? 0
+      : grantOrder([...waiting.values()], lastBatchKey).findIndex((w) => w.leaseId === leaseId);
+    return { leaseId, granted: held, ahead: Math.max(0, ahead), estimate };
+  };
 
   setHandler(requestLeaseSignal, (request) => {
     // A repeated request (the activity retried after its signal went through) changes nothing.
@@ -105,9 +155,58 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
     waiting.set(request.leaseId, { ...request, requestedAtMs: Date.now(), seq });
     changed = true;
   });
-  setHandler(releaseLeaseSignal, ({ leaseId }) => {
-    release(leaseId, 'released by its holder');
+  setHandler(releaseLeaseSignal, ({ leaseId, observation }) => {
+    // Counted once: a repeated release (a retried activity) finds nothing to release.
+    if (release(leaseId, 'released by its holder') && observation) {
+      observations = addObservation(observations, observation);
+      estimate = fitCompletionModel(observations);
+    }
   });
+  const aheadOf = (leaseId: string): number =>
+    grantOrder([...waiting.values()], lastBatchKey).findIndex((w) => w.leaseId === leaseId);
+  setHandler(
+    acquireLeaseUpdate,
+    async (request) => {
+      const { leaseId } = request;
+      if (leases.has(leaseId)) return answer(leaseId);
+      if (!waiting.has(leaseId)) {
+        seq += 1;
+        waiting.set(leaseId, { ...request, requestedAtMs: Date.now(), seq, viaUpdate: true });
+        changed = true;
+      }
+      // Only the front of the queue long-polls: Temporal allows few updates in flight per workflow.
+      if (draining || aheadOf(leaseId) >= LEASE_LONG_POLL_AHEAD) return answer(leaseId);
+      // Woken by the grant (in grant order, so the updates complete in the order leases were
+      // granted), a withdrawal or the drain before continue-as-new; else answers after the poll time.
+      // A grant in the same workflow task starts and cancels the timer in one go: no timer events.
+      await CancellationScope.cancellable(async () => {
+        const woken = new Promise<void>((resolve) =>
+          wakers.set(leaseId, [...(wakers.get(leaseId) ?? []), resolve]),
+        );
+        try {
+          await Promise.race([woken, sleep(LEASE_POLL_MS)]);
+        } finally {
+          CancellationScope.current().cancel();
+        }
+      });
+      return answer(leaseId);
+    },
+    {
+      // A request already queued far from the front is answered by rejecting the update, which
+      // leaves no event in this history: asking again costs the capacity workflow nothing.
+      validator: ({ leaseId }: AcquireLease) => {
+        if (draining || leases.has(leaseId) || !waiting.has(leaseId)) return;
+        const ahead = aheadOf(leaseId);
+        if (ahead >= LEASE_LONG_POLL_AHEAD) {
+          throw ApplicationFailure.create({
+            type: LEASE_QUEUED_FAILURE,
+            message: `queued: ${ahead} ahead`,
+            details: [{ ahead }],
+          });
+        }
+      },
+    },
+  );
   setHandler(platformBusySignal, ({ untilMs }) => {
     if (untilMs > busyUntilMs) {
       busyUntilMs = untilMs;
@@ -139,6 +238,10 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
     leases.set(request.leaseId, { ...lease, sinceMs: Date.now() });
     granted += 1;
     if (request.priority === LeasePriority.Batch) lastBatchKey = request.fairnessKey ?? '';
+    if (request.viaUpdate) {
+      wake(request.leaseId);
+      return;
+    }
     grantsInFlight += 1;
     getExternalWorkflowHandle(request.holderWorkflowId, request.holderRunId)
       .signal(leaseGrantedSignal, { leaseId: request.leaseId, grantedAtMs: Date.now() })
@@ -220,8 +323,11 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
     await condition(() => changed);
   }
 
-  // Signals that arrive until the new run starts are delivered to this run's handlers first (the
+  // Waiting `acquireLease` updates answer `granted: false` now (their activities ask the new run);
+  // signals that arrive until the new run starts are delivered to this run's handlers first (the
   // server refuses to close a run with unhandled signals), so nothing sent to the id is lost.
+  draining = true;
+  for (const leaseId of [...wakers.keys()]) wake(leaseId);
   await condition(() => allHandlersFinished() && grantsInFlight === 0 && !reclaiming);
   const next: CarriedCapacityState = {
     leases: [...leases.values()],
@@ -231,6 +337,7 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
     granted,
     reclaimed,
     seq,
+    observations,
   };
   await continueAsNew<typeof platformCapacityWorkflow>({ ...input, capacity, state: next });
 }

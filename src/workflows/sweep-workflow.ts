@@ -1,14 +1,27 @@
-import { ApplicationFailure, continueAsNew, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  continueAsNew,
+  log,
+  proxyActivities,
+  workflowInfo,
+  setWorkflowOptions,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { eventRuleProblems } from '../shared/event-rules.ts';
 import { FailureType } from '../shared/failure-types.ts';
 import { bucketNameProblems } from '../shared/s3-names.ts';
 import { SWEEP_DEFAULTS, type SweepCounts, type SweepInput, type SweepSummary } from '../shared/sweep.ts';
 import { BATCH_STORAGE } from './activity-options.ts';
+import { versioningBehavior } from './versioning-behavior.ts';
 
 const { listSweepPage } = proxyActivities<Activities>(BATCH_STORAGE);
 
 const ZERO: SweepCounts = { listed: 0, ignored: 0, scored: 0, existing: 0, started: 0, invalid: 0 };
+
+// A sweep pages through a bucket and continues as new: under Worker Versioning, AUTO_UPGRADE
+// moves it to the current deployment version at its next workflow task, so old workers can be
+// stopped without waiting for it (a change to its code needs `patched()`). README "Safe upgrades".
+setWorkflowOptions(versioningBehavior('AUTO_UPGRADE'), sweepWorkflow);
 
 /**
  * The sweep for lost S3 events, usually started by a Temporal Schedule (`ensureSweepSchedule`):

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.ts';
+import { syntheticReportRows } from '../helpers/report-rows.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildMetricsReport,
@@ -19,63 +20,24 @@ import {
 
 const ARTIFACTS = resolve(import.meta.dirname, '../../test-artifacts');
 
-/** mulberry32: the same batch every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** ~300 labelled pairs of a nightly batch, a few failures among them (one with a hostile message). */
 function nightlyBatch(n = 300): BatchReportRow[] {
-  const r = rng(7);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
   const start = Date.parse('2025-03-01T22:00:00Z');
-  return Array.from({ length: n }, (_, i): BatchReportRow => {
-    const u = r();
-    const label = u < 0.55 ? 'genuine' : u < 0.95 ? 'deepfake' : null;
-    const errorType =
-      i === 5 ? 'MediaNotFound' : r() < 0.03 ? (r() < 0.6 ? 'MediaNotFound' : 'DetectorRejectedInput') : null;
-    const score =
-      errorType !== null || r() < 0.02
-        ? null
-        : label === 'deepfake'
-          ? 3 + 2.2 * gauss()
-          : label === 'genuine'
-            ? -3 + 1.8 * gauss()
-            : 4 * gauss();
-    return {
-      line: i + 2,
-      id: `call-${String(i).padStart(5, '0')}`,
-      workflowId: `nightly-${i.toString(16).padStart(24, '0')}`,
-      reference: `s3://media/enrolled/speaker-${i % 40}.wav`,
-      referenceChannel: null,
-      questioned: i === 5 ? 's3://calls/<script>alert(1)</script>.wav' : `s3://calls/call-${i}.wav`,
-      questionedChannel: i % 3 === 0 ? 1 : null,
-      label,
-      score,
-      verdict: errorType ? null : score === null ? 'inconclusive' : score > 0 ? 'deepfake' : 'genuine',
-      threshold: 0,
-      errorType,
-      errorMessage:
-        i === 5
-          ? 'questioned media s3://calls/<script>alert(1)</script>.wav does not exist'
-          : errorType === 'MediaNotFound'
-            ? `questioned media s3://calls/call-${i}.wav does not exist`
-            : errorType
-              ? 'the platform rejected the input: no speech found'
-              : null,
-      cached: r() < 0.1,
-      duplicateOf: null,
-      completedAt: new Date(
-        start + Math.round((i / n) * 900_000 * (1 + 0.2 * Math.sin(i / 30)) + 2000 * r()),
+  return syntheticReportRows(n, {
+    id: (i) => `call-${String(i).padStart(5, '0')}`,
+    workflowId: (i) => `nightly-${i.toString(16).padStart(24, '0')}`,
+    questioned: (i) => (i === 5 ? 's3://calls/<script>alert(1)</script>.wav' : `s3://calls/call-${i}.wav`),
+    forcedError: (i) => (i === 5 ? 'MediaNotFound' : undefined),
+    errorMessage: (i, errorType) =>
+      i === 5
+        ? 'questioned media s3://calls/<script>alert(1)</script>.wav does not exist'
+        : errorType === 'MediaNotFound'
+          ? `questioned media s3://calls/call-${i}.wav does not exist`
+          : 'the platform rejected the input: no speech found',
+    completedAt: (i, count, jitter) =>
+      new Date(
+        start + Math.round((i / count) * 900_000 * (1 + 0.2 * Math.sin(i / 30)) + 2000 * jitter),
       ).toISOString(),
-    };
   });
 }
 

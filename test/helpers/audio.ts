@@ -11,7 +11,7 @@
  * const questioned = await toMp3(await speechWav({ text: 'My voice is my password.', voice: 'en+f3' }));
  */
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { sha256File } from '../../src/storage/media-upload.ts';
@@ -234,4 +234,17 @@ function slug(text: string): string {
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_|_$/g, '')
     .slice(0, 32);
+}
+
+/**
+ * The bytes of the two recordings the S3-event and sweep tests put into buckets: a reference and
+ * a questioned recording of the same voice (`en+m3`) saying different sentences. Cached like
+ * `speechWav`.
+ * @example const { reference, questioned } = await speechPairBytes()
+ */
+export async function speechPairBytes(): Promise<{ reference: Buffer; questioned: Buffer }> {
+  const say = async (text: string) => await readFile(await speechWav({ text, voice: 'en+m3' }));
+  const reference = await say('My voice is my password, please verify me.');
+  const questioned = await say('The weather today is calm and the sea is quiet.');
+  return { reference, questioned };
 }

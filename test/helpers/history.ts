@@ -17,3 +17,22 @@ export async function timerDurationsMs(handle: WorkflowHandle): Promise<number[]
     .filter((timeout) => timeout != null)
     .map((timeout) => Number(timeout.seconds ?? 0) * 1000 + Math.round((timeout.nanos ?? 0) / 1e6));
 }
+
+/**
+ * The local activities a workflow ran, in order, with the attempt that ended each (from the SDK's
+ * `core_local_activity` markers: local activities leave no scheduled event).
+ */
+export async function localActivities(handle: WorkflowHandle): Promise<{ type: string; attempt: number }[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity') return [];
+    const data = marker.details?.data?.payloads?.[0]?.data;
+    if (!data) return [];
+    const meta = JSON.parse(Buffer.from(data).toString('utf8')) as {
+      activity_type?: string;
+      attempt?: number;
+    };
+    return [{ type: meta.activity_type ?? '', attempt: meta.attempt ?? 0 }];
+  });
+}

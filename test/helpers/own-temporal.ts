@@ -25,11 +25,12 @@ export interface OwnTemporal {
 
 /**
  * Picks a free port and a temp dir; with `started: false` the server is not started yet (a test of
- * what happens while Temporal is down), otherwise it is up when this resolves.
+ * what happens while Temporal is down), otherwise it is up when this resolves. With
+ * `searchAttributes: false` the server has none of ours registered (a bare cluster for `rdd setup`).
  * @throws ServiceStartError when the server does not come up within 60 s.
  * @example const temporal = await ownTemporal(); await temporal.stop(); await temporal.start();
  */
-export async function ownTemporal({ started = true } = {}): Promise<OwnTemporal> {
+export async function ownTemporal({ started = true, searchAttributes = true } = {}): Promise<OwnTemporal> {
   const dir = mkdtempSync(path.join(tmpdir(), 'rdd-own-temporal-'));
   const port = await pickPort(0, new Set());
   let service: TemporalService | undefined;
@@ -44,6 +45,7 @@ export async function ownTemporal({ started = true } = {}): Promise<OwnTemporal>
         logDir: dir,
         detach: false,
         timeoutMs: 60_000,
+        searchAttributes,
       });
     },
     async stop() {

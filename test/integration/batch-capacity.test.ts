@@ -14,7 +14,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RDD_ENDPOINT } from '../../dev/emulator/server.ts';
 import { getBatch, startBatch, waitForBatch, type BatchView } from '../../src/client/batches.ts';
 import { getPlatformCapacity, platformCapacityWorkflowId } from '../../src/client/platform.ts';
 import { loadReportRows } from '../../src/reports/load-rows.ts';
@@ -23,7 +22,8 @@ import type { BatchInput, BatchSummary } from '../../src/shared/batch.ts';
 import type { CapacityState } from '../../src/shared/platform-capacity.ts';
 import type { DetectWorkflow } from '../../src/shared/workflows.ts';
 import { speechWav } from '../helpers/audio.ts';
-import { FAST_POLLING, startHarness, type Harness } from '../helpers/detection-harness.ts';
+import { grantOrder, startCapacityHarness, stopCapacityHarness, untilCapacity } from '../helpers/capacity.ts';
+import { FAST_POLLING, type Harness } from '../helpers/detection-harness.ts';
 
 const run = promisify(execFile);
 const RDD = path.resolve(import.meta.dirname, '../../src/starters/rdd.ts');
@@ -41,34 +41,21 @@ beforeAll(async () => {
 
 afterEach(async () => {
   if (!harness) return;
-  await harness.client.workflow
-    .getHandle(platformCapacityWorkflowId(harness.emulator.url))
-    .terminate('test over')
-    .catch(() => undefined);
-  await harness.close();
+  await stopCapacityHarness(harness);
   harness = undefined;
 });
 
-interface Submit {
-  at: number;
-  correlationId: string;
-}
-
 /** A harness with emulator and lease capacity `capacity`, whose accepted submits are logged. */
 async function setUp(capacity: number, processingMs: number) {
-  const submits: Submit[] = [];
-  harness = await startHarness(
-    {
-      capacity,
-      processing: { fixedMs: processingMs },
-      log: (_line, entry) => {
-        if (entry?.method === 'POST' && entry.path === RDD_ENDPOINT && entry.status === 202)
-          submits.push({ at: Date.now(), correlationId: entry.correlationId ?? '' });
-      },
-    },
-    { workerEnv: { DETECTOR_CAPACITY: String(capacity) } },
-  );
+  const started = await startCapacityHarness({
+    emulatorCapacity: capacity,
+    detectorCapacity: capacity,
+    processingMs,
+  });
+  harness = started.harness;
   const h = harness;
+  /** The accepted submits' correlation ids, in the order the platform got them. */
+  const submits = () => started.submits().map((r) => r.correlationId ?? '');
   const uri = (key: string) => `s3://${h.bucket}/${key}`;
   /** `count` questioned copies of the recordings under `<prefix>/q-<n>.wav`, and a reference. */
   const pairs = async (prefix: string, count: number, labelled = false): Promise<string[]> => {
@@ -106,45 +93,12 @@ async function setUp(capacity: number, processingMs: number) {
   return { h, submits, uri, pairs, putManifest, getText, start, finish, state };
 }
 
-/** Polls `read` until `done` holds; fails after `timeoutMs`. */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await read();
-      if (done(value)) return value;
-    } catch (err) {
-      // The capacity workflow starts with the first lease request: not there yet is fine.
-      if (!(err instanceof Error && err.name === 'PlatformCapacityNotStartedError')) throw err;
-    }
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** Polls `read` every 50 ms until `done` holds; fails after `timeoutMs`. */
+const until = <T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> =>
+  untilCapacity(read, done, { timeoutMs, intervalMs: 50 });
 
 const batchWaiting = (s: CapacityState, batchId: string) =>
   s.waiting.filter((w) => w.priority === 'batch' && w.fairnessKey === batchId);
-
-/**
- * The holders the capacity workflow granted a lease to, in order (its `leaseGranted` signals),
- * over every run of it (it continues as new every ~1000 events).
- */
-async function grantOrder(h: Harness): Promise<string[]> {
-  const id = platformCapacityWorkflowId(h.emulator.url);
-  const runs: { runId: string; startTime: Date }[] = [];
-  for await (const execution of h.client.workflow.list({ query: `WorkflowId = '${id}'` }))
-    runs.push({ runId: execution.runId, startTime: execution.startTime });
-  runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
-  const granted: string[] = [];
-  for (const { runId } of runs) {
-    const history = await h.client.workflow.getHandle(id, runId).fetchHistory();
-    for (const e of history.events ?? []) {
-      const holder = e.signalExternalWorkflowExecutionInitiatedEventAttributes?.workflowExecution?.workflowId;
-      if (typeof holder === 'string') granted.push(holder);
-    }
-  }
-  return granted;
-}
 
 describe('batches on a shared platform', () => {
   it('says how many pairs wait for platform capacity and how many requests are ahead (getBatch, rdd batch status, --wait)', async () => {
@@ -228,7 +182,7 @@ describe('batches on a shared platform', () => {
 
     await start(`${h.taskQueue}-first`, { manifest, threshold: 0.1 });
     const first = await finish(`${h.taskQueue}-first`);
-    const afterFirst = submits.length;
+    const afterFirst = submits().length;
     expect(first.rows).toHaveLength(15);
     expect(first.rows.every((r) => r.errorType === null && r.score !== null)).toBe(true);
     // Each questioned key is new to the cache (its bytes were never hashed): all submitted once.
@@ -238,7 +192,7 @@ describe('batches on a shared platform', () => {
     // The same manifest as a new batch: every pair from the cache, nothing reaches the platform.
     await start(`${h.taskQueue}-rerun`, { manifest, threshold: 0.1 });
     const rerun = await finish(`${h.taskQueue}-rerun`);
-    expect(submits.length - afterFirst).toBe(0);
+    expect(submits().length - afterFirst).toBe(0);
     expect(rerun.rows).toHaveLength(15);
     expect(rerun.rows.every((r) => r.cached && r.errorType === null)).toBe(true);
     expect(rerun.rows.map((r) => [r.line, r.score, r.verdict, r.label])).toEqual(
@@ -263,10 +217,8 @@ describe('batches on a shared platform', () => {
     // cache: false (`rdd batch start --no-cache`): every pair goes to the platform again.
     await start(`${h.taskQueue}-forced`, { manifest, threshold: 0.1, cache: false });
     const forced = await finish(`${h.taskQueue}-forced`);
-    expect(submits.length - afterFirst).toBe(15);
-    expect(new Set(submits.slice(afterFirst).map((s) => s.correlationId))).toEqual(
-      new Set(forced.rows.map((r) => r.workflowId)),
-    );
+    expect(submits().length - afterFirst).toBe(15);
+    expect(new Set(submits().slice(afterFirst))).toEqual(new Set(forced.rows.map((r) => r.workflowId)));
     expect(forced.rows.every((r) => !r.cached && r.errorType === null)).toBe(true);
     expect(forced.summary.counts.cached).toBe(0);
     expect(await metricsOf(forced.summary)).toEqual(await metricsOf(first.summary));
@@ -321,16 +273,16 @@ describe('batches on a shared platform', () => {
     ] as const) {
       expect(rows.map((r) => r.line)).toEqual(Array.from({ length: 40 }, (_, i) => i + 2));
       expect(rows.filter((r) => r.errorType !== null || r.score === null)).toEqual([]);
-      const mine = submits.filter((s) => s.correlationId.startsWith(`${id}-`)).map((s) => s.correlationId);
+      const mine = submits().filter((s) => s.startsWith(`${id}-`));
       expect(mine).toHaveLength(40);
       expect(new Set(mine)).toEqual(new Set(rows.map((r) => r.workflowId)));
     }
-    expect(submits).toHaveLength(85);
+    expect(submits()).toHaveLength(85);
 
     // Each interactive detection was granted before every batch pair waiting when it asked.
     const granted = await grantOrder(h);
     expect(granted).toHaveLength(85);
-    const order = submits.map((s) => s.correlationId);
+    const order = submits();
     for (const { id, behind } of interactive) {
       const at = granted.indexOf(id);
       expect(at).toBeGreaterThanOrEqual(0);

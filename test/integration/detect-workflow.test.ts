@@ -19,7 +19,7 @@ import { statusQuery, type DetectWorkflow } from '../../src/shared/workflows.ts'
 import { nonAudioFile, sha256File, shortSpeechWav, speechWav, stereoWav } from '../helpers/audio.ts';
 import { startHarness, workflowBundle, type Harness } from '../helpers/detection-harness.ts';
 import { testServices, uniqueTaskQueue } from '../helpers/services.ts';
-import { scheduledActivities, timerDurationsMs } from '../helpers/history.ts';
+import { localActivities, scheduledActivities, timerDurationsMs } from '../helpers/history.ts';
 import { recordHistory } from '../helpers/record-history.ts';
 
 let harness: Harness;
@@ -93,7 +93,7 @@ describe('detectWorkflow', () => {
     // Media bytes never travel through Temporal: the whole history is far smaller than one recording.
     const historyBytes = JSON.stringify(await handle.fetchHistory()).length;
     expect(historyBytes).toBeLessThan((await import('node:fs')).statSync(genuine).size);
-    await recordHistory('detect-happy-path', handle);
+    await recordHistory('detect-lean-happy-path', handle);
   });
 
   it('gives the same score for the same content under other names', async () => {
@@ -128,7 +128,7 @@ describe('detectWorkflow', () => {
     expect(failure.message).toContain('no speech model for this input');
     expect(await harness.readResult(`results/${handle.workflowId}.json`)).toBeUndefined();
     expect((await scheduledActivities(handle)).filter((a) => a === 'submitDetectionJob')).toHaveLength(1);
-    await recordHistory('detect-rejected', handle);
+    await recordHistory('detect-lean-rejected', handle);
   });
 
   it('resubmits a job that ended failed, then succeeds', async () => {
@@ -139,7 +139,7 @@ describe('detectWorkflow', () => {
     const result = await handle.result();
     expect(result.submissions).toBe(2);
     expect(typeof result.score).toBe('number');
-    await recordHistory('detect-failed-then-retried', handle);
+    await recordHistory('detect-lean-failed-then-retried', handle);
   });
 
   it('fails DetectorJobFailed when every resubmission fails', async () => {
@@ -162,7 +162,7 @@ describe('detectWorkflow', () => {
     const result = await handle.result();
     expect(result.submissions).toBe(2);
     expect(typeof result.score).toBe('number');
-    await recordHistory('detect-lost-then-resubmitted', handle);
+    await recordHistory('detect-lean-lost-then-resubmitted', handle);
   });
 
   it('fails MediaNotFound naming the missing object, before any upload', async () => {
@@ -274,16 +274,9 @@ describe('detectWorkflow', () => {
         `result s3://${location.bucket}/${location.key}: the bucket ${location.bucket} does not exist (NoSuchBucket); ` +
         "create it, or set S3_RESULT_BUCKET (or the detection's result bucket)",
     );
-    // A permanent answer: one write attempt, no retries.
-    const history = await handle.fetchHistory();
-    const writes = (history.events ?? []).filter(
-      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordDetectionResult',
-    );
-    expect(writes).toHaveLength(1);
-    const attempts = (history.events ?? [])
-      .map((e) => e.activityTaskStartedEventAttributes?.attempt)
-      .filter((a) => a != null);
-    expect(Math.max(...attempts)).toBe(1);
+    // A permanent answer: one write attempt, no retries (the write is a local activity: one marker).
+    const writes = (await localActivities(handle)).filter((a) => a.type === 'recordDetectionResult');
+    expect(writes).toEqual([{ type: 'recordDetectionResult', attempt: 1 }]);
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 
@@ -335,11 +328,10 @@ describe('detectWorkflow', () => {
     }
   });
 
-  it('waits with durable timers: first check near the expected finish, then backing off', async () => {
+  it('waits in one heartbeating activity, not a timer per check, and still within the deadline', async () => {
     const handle = await harness.start({
       reference: await harness.upload(genuine),
       questioned: await harness.upload(forced.slow, `${harness.taskQueue}/slow-for-timers.wav`),
-      // The dev server fires timers with about 1 s granularity: 6 s leaves room for five checks.
       polling: {
         firstCheckBase: 0.3,
         firstCheckPerAudioSecond: 0.01,
@@ -349,14 +341,26 @@ describe('detectWorkflow', () => {
         deadline: 6,
       },
     });
+    // The activity heartbeats its progress while it checks: many checks, no history event each.
+    const progress = async () => {
+      const pending = (await handle.describe()).raw.pendingActivities ?? [];
+      const payload = pending.find((a) => a.activityType?.name === 'awaitDetectionJob')?.heartbeatDetails
+        ?.payloads?.[0]?.data;
+      return payload
+        ? (JSON.parse(Buffer.from(payload).toString('utf8')) as { checks: number; lastState: string })
+        : undefined;
+    };
+    await expect
+      .poll(async () => (await progress())?.checks ?? 0, { timeout: 5_000, interval: 100 })
+      .toBeGreaterThanOrEqual(5);
+    expect((await progress())?.lastState).toMatch(/pending|running/);
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe(FailureType.DetectionDeadlineExceeded);
-    const timers = await timerDurationsMs(handle);
-    // [deadline, first check, 200, 300, 450, 450, …]: the deadline timer, then the polling schedule.
-    expect(timers[0]).toBe(6000);
-    expect(timers[1]).toBeGreaterThan(300);
-    expect(timers.slice(2, 5)).toEqual([200, 300, 450]);
-    expect(new Set(timers.slice(5))).toEqual(new Set([450]));
+    // The deadline is the only timer; the checks ran inside one awaitDetectionJob activity.
+    expect(await timerDurationsMs(handle)).toEqual([6000]);
+    const activities = await scheduledActivities(handle);
+    expect(activities.filter((a) => a === 'awaitDetectionJob')).toHaveLength(1);
+    expect(activities).not.toContain('checkDetectionJob');
   });
 
   it('answers the status query while waiting, and cancels cleanly with nothing recorded', async () => {
@@ -379,7 +383,7 @@ describe('detectWorkflow', () => {
     expect(description.status.name).toBe('CANCELLED');
     expect(description.raw.pendingActivities ?? []).toHaveLength(0);
     expect(await harness.readResult(`results/${handle.workflowId}.json`)).toBeUndefined();
-    await recordHistory('detect-cancelled', handle);
+    await recordHistory('detect-lean-cancelled', handle);
   });
 
   it('rejects malformed input without running anything', async () => {
@@ -421,6 +425,7 @@ function lossyProxy(upstream: string, drop: (status: number) => boolean): Server
 
 describe('detectWorkflow reports both files at once (review 5, item 9)', () => {
   it('names both failures when both inspections fail: the reference type, both messages', async () => {
+    const infoRequests = harness.emulator.accounting().requests.info;
     const missingBucket = `rdd-missing-${harness.taskQueue.slice(-8)}`;
     const handle = await harness.start({
       reference: await harness.upload(await nonAudioFile(), `${harness.taskQueue}/both-not-audio.wav`),
@@ -441,7 +446,8 @@ describe('detectWorkflow reports both files at once (review 5, item 9)', () => {
         ],
       },
     ]);
-    expect(await scheduledActivities(handle)).not.toContain('getPlatformInfo');
+    // Neither the platform nor the score cache was asked: the preparation stopped at the inspections.
+    expect(harness.emulator.accounting().requests.info).toBe(infoRequests);
   });
 
   it('waits for the other inspection and fails with the one failure when only one file is bad', async () => {

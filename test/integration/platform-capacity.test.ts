@@ -5,7 +5,6 @@
  */
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RDD_ENDPOINT } from '../../dev/emulator/server.ts';
 import { getDetection } from '../../src/client/detections.ts';
 import { runCli } from '../../src/starters/rdd.ts';
 import {
@@ -23,15 +22,8 @@ import {
 } from '../../src/shared/platform-capacity.ts';
 import type { DetectWorkflow } from '../../src/shared/workflows.ts';
 import { sha256File, speechWav } from '../helpers/audio.ts';
-import { startHarness, type Harness } from '../helpers/detection-harness.ts';
-
-interface Request {
-  at: number;
-  method: string;
-  path: string;
-  status: number;
-  correlationId?: string;
-}
+import { grantOrder, startCapacityHarness, stopCapacityHarness, untilCapacity } from '../helpers/capacity.ts';
+import type { Harness } from '../helpers/detection-harness.ts';
 
 let genuine: string;
 let other: string;
@@ -46,12 +38,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   if (!harness) return;
-  const id = platformCapacityWorkflowId(harness.emulator.url);
-  await harness.client.workflow
-    .getHandle(id)
-    .terminate('test over')
-    .catch(() => undefined);
-  await harness.close();
+  await stopCapacityHarness(harness);
   harness = undefined;
 });
 
@@ -62,57 +49,29 @@ async function setUp(options: {
   processingMs: number;
   fixtures?: Record<string, unknown>;
 }) {
-  const requests: Request[] = [];
-  harness = await startHarness(
-    {
-      capacity: options.emulatorCapacity,
-      processing: { fixedMs: options.processingMs },
-      ...(options.fixtures && { fixtures: options.fixtures as never }),
-      log: (_line, entry) => {
-        if (entry) requests.push({ at: Date.now(), ...entry });
-      },
-    },
-    { workerEnv: { DETECTOR_CAPACITY: String(options.detectorCapacity) } },
-  );
-  const h = harness;
+  const { fixtures, ...capacities } = options;
+  const {
+    harness: h,
+    requests,
+    submits,
+  } = await startCapacityHarness({
+    ...capacities,
+    ...(fixtures && { fixtures: fixtures as never }),
+  });
+  harness = h;
   const reference = await h.upload(genuine);
   const questioned = await h.upload(other);
-  /** Accepted submits (202), in the order the platform got them. */
-  const submits = () =>
-    requests.filter((r) => r.method === 'POST' && r.path === RDD_ENDPOINT && r.status === 202);
   const start = (id: string, extra: Partial<DetectInput> = {}, media: { questioned?: MediaRef } = {}) =>
     h.start({ reference, questioned: media.questioned ?? questioned, cache: false, ...extra }, id);
   const state = () => getPlatformCapacity(h.client, h.emulator.url);
   return { h, requests, submits, start, state, reference, questioned };
 }
 
-/** Polls `read` until `done` holds (or fails after `timeoutMs`). */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await read();
-      if (done(value)) return value;
-    } catch (err) {
-      // The capacity workflow starts with the first lease request: not there yet is fine.
-      if (!(err instanceof Error && err.name === 'PlatformCapacityNotStartedError')) throw err;
-    }
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** Polls `read` every 25 ms until `done` holds (or fails after `timeoutMs`). */
+const until = <T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> =>
+  untilCapacity(read, done, { timeoutMs, intervalMs: 25 });
 
 const known = (s: CapacityState) => s.leases.length + s.waiting.length;
-
-/** The holders the capacity workflow granted a lease to, in order (its `leaseGranted` signals). */
-async function grantOrder(h: Harness): Promise<string[]> {
-  const history = await h.client.workflow
-    .getHandle(platformCapacityWorkflowId(h.emulator.url))
-    .fetchHistory();
-  return (history.events ?? [])
-    .map((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.workflowExecution?.workflowId)
-    .filter((id): id is string => typeof id === 'string');
-}
 
 describe('platform capacity', () => {
   it('never holds more than capacity + allowance jobs on the platform; every detection completes once', async () => {
@@ -171,7 +130,9 @@ describe('platform capacity', () => {
     const { h, submits, start, state } = await setUp({
       emulatorCapacity: 4,
       detectorCapacity: 4,
-      processingMs: 400,
+      // Long enough that the queue is still full when the interactive detection arrives: the lean
+      // path notices a finished job within a dense check and frees its lease at once.
+      processingMs: 3000,
     });
     const batch = Array.from({ length: 30 }, (_, i) => `${h.taskQueue}-nightly-${i}`);
     const handles: WorkflowHandle<DetectWorkflow>[] = await Promise.all(
@@ -221,7 +182,8 @@ describe('platform capacity', () => {
     const { h, submits, start, state } = await setUp({
       emulatorCapacity: 1,
       detectorCapacity: 1,
-      processingMs: 250,
+      // Long enough that all of batch b queues before batch a has drained (see above).
+      processingMs: 800,
     });
     const a = Array.from({ length: 8 }, (_, i) => `${h.taskQueue}-a-${i}`);
     const b = Array.from({ length: 8 }, (_, i) => `${h.taskQueue}-b-${i}`);

@@ -6,12 +6,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, ListBucketsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOOPBACK, pickPort } from '../../dev/stack/ports.ts';
@@ -22,7 +22,7 @@ import { waitForDetection } from '../../src/client/detections.ts';
 import { s3EventDetectionId } from '../../src/client/object-detections.ts';
 import { parseEventRules } from '../../src/shared/event-rules.ts';
 import { createS3Client } from '../../src/storage/s3-client.ts';
-import { speechWav } from '../helpers/audio.ts';
+import { speechPairBytes } from '../helpers/audio.ts';
 import { startHarness, type Harness } from '../helpers/detection-harness.ts';
 
 const BUCKET = 'rdd-events';
@@ -40,12 +40,7 @@ let reference: Buffer;
 let questioned: Buffer;
 
 beforeAll(async () => {
-  reference = await readFile(
-    await speechWav({ text: 'My voice is my password, please verify me.', voice: 'en+m3' }),
-  );
-  questioned = await readFile(
-    await speechWav({ text: 'The weather today is calm and the sea is quiet.', voice: 'en+m3' }),
-  );
+  ({ reference, questioned } = await speechPairBytes());
   const s3Port = await pickPort(0, new Set());
   const endpoint = `http://${LOOPBACK}:${s3Port}`;
   // The worker reads media from this file's versitygw, where the webhook-enabled PUTs land.
@@ -300,8 +295,103 @@ describe('POST /v1/s3-events', () => {
     });
     expect(bad.status).toBe(422);
     expect(bad.type).toMatch(/^application\/problem\+json/);
-    expect(bad.body).toMatchObject({ status: 422, errors: [{ path: '/Records/0/s3/object' }] });
+    // The API's validation problem (src/api/problems.ts), as every other route answers it.
+    expect(bad.body).toEqual({
+      type: 'urn:rdd:problem:validation',
+      title: 'Invalid request',
+      status: 422,
+      detail: expect.stringMatching(/^the request body is invalid: \/Records\/0\/s3\/object /) as string,
+      instance: '/v1/s3-events',
+      errors: [{ in: 'body', path: '/Records/0/s3/object', message: expect.any(String) as string }],
+    });
     expect(JSON.stringify(bad.body)).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('answers every other error with the same problem documents as the rest of the API', async () => {
+    const raw = async (body: string, contentType = 'application/json') => {
+      const response = await fetch(`${appUrl}/v1/s3-events?token=secret`, {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body,
+      });
+      return {
+        status: response.status,
+        type: response.headers.get('content-type'),
+        body: (await response.json()) as Record<string, unknown>,
+      };
+    };
+    // Neither Records nor a test event: the field the schema misses, in the body.
+    const empty = await raw('{}');
+    expect(empty.status).toBe(422);
+    expect(empty.body).toMatchObject({
+      type: 'urn:rdd:problem:validation',
+      errors: [{ in: 'body', path: '/Records', message: 'Records is required (or Event: s3:TestEvent)' }],
+    });
+    // Two records wrong at once: both named.
+    const two = await raw(
+      JSON.stringify({ Records: [{ eventName: 1, s3: {} }, { s3: { bucket: { name: BUCKET } } }] }),
+    );
+    expect(two.status).toBe(422);
+    const paths = (two.body.errors as { path: string }[]).map((e) => e.path).sort();
+    expect(paths).toEqual(
+      expect.arrayContaining(['/Records/0/eventName', '/Records/0/s3/bucket', '/Records/1/eventName']),
+    );
+    // Malformed JSON: fastify's 400 as a problem document, the query (a token) never echoed.
+    const malformed = await raw('{"Records": [');
+    expect(malformed.status).toBe(400);
+    expect(malformed.type).toMatch(/^application\/problem\+json/);
+    expect(malformed.body).toEqual({
+      type: 'about:blank',
+      title: 'Bad Request',
+      status: 400,
+      detail: expect.any(String) as string,
+      instance: '/v1/s3-events',
+    });
+    // Not JSON: 415, like every route of the API.
+    const text = await raw('Records', 'text/plain');
+    expect(text.status).toBe(415);
+    expect(text.body).toMatchObject({ type: 'about:blank', title: 'Unsupported Media Type', status: 415 });
+    // Over the body limit (fastify's default 1 MiB here): 413.
+    const big = await raw(JSON.stringify({ Records: [], padding: 'x'.repeat(1_100_000) }));
+    expect(big.status).toBe(413);
+    expect(big.body).toMatchObject({ type: 'about:blank', title: 'Content Too Large', status: 413 });
+    for (const answer of [empty, two, malformed, text, big]) {
+      expect(answer.type).toMatch(/^application\/problem\+json/);
+      expect(JSON.stringify(answer.body)).not.toMatch(/secret|at .*\.ts:\d+/);
+    }
+  });
+
+  it('answers 503 with the unavailable problem when Temporal does not answer (resending is safe)', async () => {
+    // A client whose connection points at a port nothing listens on: the start cannot reach Temporal.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    const connection = Connection.lazy({ address: `127.0.0.1:${port}`, connectTimeout: 1_000 });
+    const down = Fastify();
+    await down.register(s3EventsRoutes, {
+      client: new Client({ connection }),
+      rules: parseEventRules([{ match: 'calls/{c}/{id}.wav', reference: 'references/{c}.wav' }]),
+    });
+    try {
+      const response = await down.inject({
+        method: 'POST',
+        url: '/v1/s3-events',
+        payload: { Records: [awsRecord('calls/acme/1.wav', '"abc"')] },
+      });
+      expect(response.statusCode).toBe(503);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.json()).toEqual({
+        type: 'urn:rdd:problem:unavailable',
+        title: 'Dependency unreachable',
+        status: 503,
+        detail: expect.stringContaining('Temporal cannot be reached') as string,
+        instance: '/v1/s3-events',
+      });
+    } finally {
+      await down.close();
+      await connection.close();
+    }
   });
 
   it('runs a detection from a real versitygw webhook event after a real PUT', async () => {

@@ -6,7 +6,6 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForDetection } from '../../src/client/detections.ts';
@@ -18,7 +17,7 @@ import {
 } from '../../src/client/sweeps.ts';
 import { parseEventRules, type EventRule } from '../../src/shared/event-rules.ts';
 import { SWEEP_WORKFLOW_TYPE, type SweepInput, type SweepSummary } from '../../src/shared/sweep.ts';
-import { speechWav } from '../helpers/audio.ts';
+import { speechPairBytes } from '../helpers/audio.ts';
 import { startHarness, type Harness } from '../helpers/detection-harness.ts';
 
 let harness: Harness;
@@ -26,12 +25,7 @@ let reference: Buffer;
 let questioned: Buffer;
 
 beforeAll(async () => {
-  reference = await readFile(
-    await speechWav({ text: 'My voice is my password, please verify me.', voice: 'en+m3' }),
-  );
-  questioned = await readFile(
-    await speechWav({ text: 'The weather today is calm and the sea is quiet.', voice: 'en+m3' }),
-  );
+  ({ reference, questioned } = await speechPairBytes());
   harness = await startHarness();
 });
 

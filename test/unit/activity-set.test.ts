@@ -40,6 +40,7 @@ describe('createActivities', () => {
     const activities = createActivities(deps(stubDetector({})));
     expect(Object.keys(activities).sort()).toEqual([
       'appendBatchRows',
+      'awaitDetectionJob',
       'checkDetectionJob',
       'findClosedWorkflows',
       'findPreviousScheduleRun',
@@ -47,6 +48,7 @@ describe('createActivities', () => {
       'inspectMedia',
       'listSweepPage',
       'lookupScoreCache',
+      'prepareDetection',
       'readManifestPage',
       'recordDetectionResult',
       'requestPlatformLease',

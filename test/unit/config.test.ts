@@ -192,9 +192,10 @@ describe('loadWorkerConfig', () => {
       headersTimeoutMs: DETECTOR_DEFAULTS.headersTimeoutMs,
     });
     expect(config.worker).toEqual({
-      maxConcurrentActivities: 50,
+      maxConcurrentActivities: 200,
       shutdownGraceMs: 600_000,
       connectTimeoutMs: 300_000,
+      telemetry: { metricsBind: undefined, healthBind: undefined, logLevel: 'INFO' },
     });
     expect(config.storage.resultBucket).toBe('media');
   });
@@ -221,6 +222,9 @@ describe('loadWorkerConfig', () => {
       WORKER_MAX_CONCURRENT_ACTIVITIES: '7',
       WORKER_SHUTDOWN_GRACE_MS: '1000',
       WORKER_CONNECT_TIMEOUT_MS: '3000',
+      RDD_METRICS_BIND: '0.0.0.0:9464',
+      RDD_HEALTH_BIND: '[::1]:9465',
+      RDD_LOG_LEVEL: 'Debug',
     });
     expect(config.taskQueue).toBe('tq');
     expect(config.storage).toEqual({
@@ -249,6 +253,11 @@ describe('loadWorkerConfig', () => {
       maxConcurrentActivities: 7,
       shutdownGraceMs: 1000,
       connectTimeoutMs: 3000,
+      telemetry: {
+        metricsBind: { host: '0.0.0.0', port: 9464 },
+        healthBind: { host: '::1', port: 9465 },
+        logLevel: 'DEBUG',
+      },
     });
   });
 

@@ -22,54 +22,17 @@ import {
   toReportJsonl,
   type BatchReportRow,
 } from '../../src/reports/index.ts';
-
-/** mulberry32: a seeded PRNG, so every run sees the same synthetic batch. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { syntheticReportRows } from '../helpers/report-rows.ts';
 
 /** A labelled batch: genuine around −3, deepfake around +3, some unlabelled, failed, inconclusive. */
 function syntheticRows(n: number, seed = 7): BatchReportRow[] {
-  const r = rng(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
   const start = Date.parse('2025-03-01T22:00:00Z');
-  return Array.from({ length: n }, (_, i): BatchReportRow => {
-    const u = r();
-    const label = u < 0.55 ? 'genuine' : u < 0.95 ? 'deepfake' : null;
-    const errorType = r() < 0.03 ? (r() < 0.6 ? 'MediaNotFound' : 'DetectorRejectedInput') : null;
-    const score =
-      errorType !== null || r() < 0.02
-        ? null
-        : label === 'deepfake'
-          ? 3 + 2.2 * gauss()
-          : label === 'genuine'
-            ? -3 + 1.8 * gauss()
-            : 4 * gauss();
-    return {
-      line: i + 2,
-      id: `call-${i}`,
-      workflowId: `b1-${i.toString(16).padStart(24, '0')}`,
-      reference: `s3://media/enrolled/speaker-${i % 40}.wav`,
-      referenceChannel: null,
-      questioned: `s3://calls/call-${i}.wav`,
-      questionedChannel: i % 3 === 0 ? 1 : null,
-      label,
-      score,
-      verdict: errorType ? null : score === null ? 'inconclusive' : score > 0 ? 'deepfake' : 'genuine',
-      threshold: 0,
-      errorType,
-      errorMessage: errorType ? `${errorType} for s3://calls/call-${i}.wav` : null,
-      cached: r() < 0.1,
-      duplicateOf: null,
-      completedAt: new Date(start + i * 3000 + Math.round(1000 * r())).toISOString(),
-    };
+  return syntheticReportRows(n, {
+    seed,
+    id: (i) => `call-${i}`,
+    workflowId: (i) => `b1-${i.toString(16).padStart(24, '0')}`,
+    errorMessage: (i, errorType) => `${errorType} for s3://calls/call-${i}.wav`,
+    completedAt: (i, _n, jitter) => new Date(start + i * 3000 + Math.round(1000 * jitter)).toISOString(),
   });
 }
 

@@ -13,10 +13,13 @@ import { DetectorProtocolError } from './detector-protocol-error.ts';
 import { extraHeaderProblems } from './headers.ts';
 import { createMultipartBody, type MultipartPart } from './multipart.ts';
 import { allowedOriginsFor } from './origins.ts';
+import { DetectorErrorCode, isDetectorError } from './detector-error.ts';
 import type {
   AcceptedJob,
   DetectorClient,
   DetectorClientOptions,
+  DetectorExchange,
+  DetectorExchangeError,
   JobStatus,
   RequestOptions,
   SubmitRequest,
@@ -108,6 +111,38 @@ export function createDetectorClient(
       });
   const dispatcher: Dispatcher = options.dispatcher ?? ownDispatcher!;
   let closing: Promise<void> | undefined;
+  const onExchange = options.onExchange;
+
+  /** Times one call and tells the observer how it went; the call's outcome is untouched. */
+  async function observed<T>(
+    operation: DetectorExchange['operation'],
+    call: (sent: { bytes: number }) => Promise<T>,
+  ): Promise<T> {
+    if (onExchange === undefined) return call({ bytes: 0 });
+    const started = performance.now();
+    const sent = { bytes: 0 };
+    let status: number | undefined;
+    let error: DetectorExchangeError | undefined;
+    try {
+      const value = await call(sent);
+      return value;
+    } catch (err) {
+      ({ status, error } = describeFailure(err));
+      throw err;
+    } finally {
+      try {
+        onExchange({
+          operation,
+          durationMs: performance.now() - started,
+          status: error === undefined ? expectedStatus[operation] : status,
+          error,
+          bytesSent: sent.bytes,
+        });
+      } catch {
+        // An observer never changes a call's outcome.
+      }
+    }
+  }
 
   /**
    * The one gate for every URL the client sends to. Extra headers (maybe a bearer token) go with
@@ -196,7 +231,11 @@ export function createDetectorClient(
     });
   }
 
-  async function submit(request: SubmitRequest): Promise<AcceptedJob> {
+  function submit(request: SubmitRequest): Promise<AcceptedJob> {
+    return observed('submit', (sent) => submitCounted(request, sent));
+  }
+
+  async function submitCounted(request: SubmitRequest, sent: { bytes: number }): Promise<AcceptedJob> {
     const url = new URL(endpoint);
     for (const [name, value] of Object.entries(request.params ?? {})) url.searchParams.append(name, value);
     // The per-file channel is more specific than a same-named free parameter, so it wins.
@@ -229,7 +268,7 @@ export function createDetectorClient(
         url,
         {
           headers: headersFor(own),
-          body: Readable.from(multipart.body, { objectMode: false }),
+          body: Readable.from(counted(multipart.body, sent), { objectMode: false }),
           signal: request.signal,
         },
         202,
@@ -266,7 +305,11 @@ export function createDetectorClient(
     }
   }
 
-  async function getJob(statusUrl: string, options: RequestOptions = {}): Promise<JobStatus> {
+  function getJob(statusUrl: string, options: RequestOptions = {}): Promise<JobStatus> {
+    return observed('getJob', () => getJobUnobserved(statusUrl, options));
+  }
+
+  async function getJobUnobserved(statusUrl: string, options: RequestOptions): Promise<JobStatus> {
     const resolved = resolveLocation(statusUrl, endpoint, baseUrl, locationResolution);
     if (resolved === undefined) throw new TypeError(`invalid status URL "${snip(statusUrl, 200) ?? ''}"`);
     // Defence in depth: a history written by an older version may hold a URL on another origin.
@@ -285,7 +328,11 @@ export function createDetectorClient(
     return read.value;
   }
 
-  async function systemInfo(options: RequestOptions = {}): Promise<{ version: string | null }> {
+  function systemInfo(options: RequestOptions = {}): Promise<{ version: string | null }> {
+    return observed('systemInfo', () => systemInfoUnobserved(options));
+  }
+
+  async function systemInfoUnobserved(options: RequestOptions): Promise<{ version: string | null }> {
     const url = new URL(`${baseUrl}${SYSTEM_INFO_PATH}`);
     const { text, headers } = await exchange(
       'systemInfo',
@@ -358,6 +405,52 @@ function normaliseHeaders(headers: Record<string, string>): Record<string, strin
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
   return out;
+}
+
+/** The status each operation expects, reported for a successful call. */
+const expectedStatus = { submit: 202, getJob: 200, systemInfo: 200 } as const;
+
+/** Counts the bytes undici pulls from a request body, as it pulls them. */
+async function* counted(
+  body: AsyncIterable<Uint8Array>,
+  sent: { bytes: number },
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    sent.bytes += chunk.byteLength;
+    yield chunk;
+  }
+}
+
+/** The status and a fixed-set error type of a failed call, for the observer. */
+function describeFailure(err: unknown): { status: number | undefined; error: DetectorExchangeError } {
+  if (isDetectorError(err)) {
+    const status = (err as { status?: unknown }).status;
+    const error: DetectorExchangeError =
+      err.code === DetectorErrorCode.Http
+        ? 'http'
+        : err.code === DetectorErrorCode.Protocol
+          ? 'protocol'
+          : err.code === DetectorErrorCode.OriginRefused
+            ? 'origin_refused'
+            : 'upload_size';
+    return { status: typeof status === 'number' ? status : undefined, error };
+  }
+  const code = (err as { code?: unknown } | undefined)?.code;
+  const name = (err as { name?: unknown } | undefined)?.name;
+  if (name === 'AbortError' || code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED') {
+    return { status: undefined, error: 'aborted' };
+  }
+  if (
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  ) {
+    return { status: undefined, error: 'timeout' };
+  }
+  if (typeof code === 'string' && (code.startsWith('UND_ERR_') || code.startsWith('E'))) {
+    return { status: undefined, error: 'connection' };
+  }
+  return { status: undefined, error: 'other' };
 }
 
 /** The first candidate job URL that is present, with where it came from. */

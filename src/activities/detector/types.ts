@@ -72,8 +72,37 @@ export interface DetectorClient {
   close(): Promise<void>;
 }
 
+/**
+ * What the client tells its observer after each call (DetectorClientOptions.onExchange): for
+ * metrics. Carries no URL, header or body, so an observer cannot leak a credential.
+ */
+export interface DetectorExchange {
+  operation: 'submit' | 'getJob' | 'systemInfo';
+  /** From the call until its answer was read or it failed (ms). */
+  durationMs: number;
+  /** The HTTP status, when an answer came; `undefined` for a socket error, a timeout, an abort. */
+  status: number | undefined;
+  /**
+   * Why it failed, from a fixed set; `undefined` on success: `http` (an unexpected status),
+   * `protocol` (an unreadable answer), `origin_refused`, `upload_size`, `timeout`, `aborted`,
+   * `connection` (a socket error), `other`.
+   */
+  error: DetectorExchangeError | undefined;
+  /** Request body bytes handed to the socket (submit; 0 for the GETs). */
+  bytesSent: number;
+}
+
+/** The values of DetectorExchange.error. */
+export type DetectorExchangeError =
+  'http' | 'protocol' | 'origin_refused' | 'upload_size' | 'timeout' | 'aborted' | 'connection' | 'other';
+
 export interface DetectorClientOptions {
   baseUrl: string;
+  /**
+   * Called after every call with its operation, duration and outcome (src/activities/metrics.ts
+   * records them). Synchronous; an observer that throws is ignored.
+   */
+  onExchange?: (exchange: DetectorExchange) => void;
   /** Injected dispatcher (tests: MockAgent). Default: a Pool-backed Agent built from the options below. */
   dispatcher?: Dispatcher;
   /**

@@ -1,0 +1,211 @@
+/**
+ * The completion-time estimate that learns: how long the platform takes to process a pair, as
+ * `base + rate × audio seconds`, fitted robustly to the jobs it finished, and the status-check
+ * schedule built on it (sleep until shortly before the predicted finish, check densely around it,
+ * then back off). Pure math: no I/O, importable from workflows. The capacity workflow keeps the
+ * observations of its platform (durably, across continue-as-new); the `awaitDetectionJob` activity
+ * follows the schedule and reports what it saw.
+ */
+
+/** A fitted model: processing seconds = `baseSeconds + perAudioSecond × audio seconds`. */
+export interface CompletionModel {
+  /** Fixed seconds per job (≥ 0). */
+  baseSeconds: number;
+  /** Seconds per second of audio (both files together, ≥ 0). */
+  perAudioSecond: number;
+  /** Observations the model was fitted to (0: the prior, nothing learnt yet). */
+  samples: number;
+  /**
+   * Robust spread of the observations around the model, seconds (1.4826 × the median absolute
+   * residual, an estimate of the standard deviation that outliers do not inflate); 0 without samples.
+   */
+  spreadSeconds: number;
+}
+
+/**
+ * One finished job: the audio it had and when it finished, as a bracket of seconds after the
+ * platform accepted it: `afterSeconds` is the last check that saw it unfinished (0 when none did),
+ * `beforeSeconds` the first check that saw it terminal. The true finish lies in between.
+ */
+export interface CompletionObservation {
+  audioSeconds: number;
+  afterSeconds: number;
+  beforeSeconds: number;
+}
+
+/**
+ * Today's assumption before anything is learnt (the defaults of `PollingPolicy.firstCheckBase` and
+ * `firstCheckPerAudioSecond`): 2 s + 0.1 s per audio second.
+ */
+export const DEFAULT_COMPLETION_MODEL: CompletionModel = {
+  baseSeconds: 2,
+  perAudioSecond: 0.1,
+  samples: 0,
+  spreadSeconds: 0,
+};
+
+/** Observations kept per platform (the newest): enough for a robust fit, few enough to follow a change. */
+export const COMPLETION_WINDOW = 50;
+
+/** Audio lengths closer than this (s) give no slope: their difference is noise, not signal. */
+const MIN_SLOPE_SPAN_SECONDS = 1;
+
+/**
+ * The point estimate of one observation: the middle of its bracket (unbiased when the finish is
+ * equally likely anywhere in it).
+ * @example observedSeconds({ audioSeconds: 10, afterSeconds: 2.8, beforeSeconds: 3.0 }) // 2.9
+ */
+export function observedSeconds(observation: CompletionObservation): number {
+  return (Math.max(0, observation.afterSeconds) + observation.beforeSeconds) / 2;
+}
+
+/**
+ * Appends an observation and keeps the newest `COMPLETION_WINDOW`. Returns a new array; invalid
+ * observations (negative, non-finite, an inverted bracket) are dropped, so a bad report never
+ * poisons the model.
+ */
+export function addObservation(
+  window: readonly CompletionObservation[],
+  observation: CompletionObservation,
+): CompletionObservation[] {
+  const { audioSeconds, afterSeconds, beforeSeconds } = observation;
+  const valid =
+    [audioSeconds, afterSeconds, beforeSeconds].every((n) => Number.isFinite(n) && n >= 0) &&
+    beforeSeconds >= afterSeconds;
+  if (!valid) return [...window];
+  return [...window, { audioSeconds, afterSeconds, beforeSeconds }].slice(-COMPLETION_WINDOW);
+}
+
+/**
+ * Fits `base + rate × audio` to the observations, robustly:
+ * - with audio lengths that differ by at least 1 s between some pairs and ≥ 3 observations, the
+ *   Theil–Sen estimator (rate = median of the pairwise slopes; base = median of `y − rate × x`),
+ *   which tolerates up to ~29 % outliers (Sen 1968);
+ * - otherwise (one or two jobs, or all of one length) the prior scaled by the median ratio
+ *   observed / prior-predicted, so the first job already corrects a platform 3× slower or faster.
+ * Rate and base are never negative. Without observations, returns the prior (samples 0).
+ * @example fitCompletionModel([{ audioSeconds: 10, afterSeconds: 8.8, beforeSeconds: 9.2 }]) // 3× the default
+ */
+export function fitCompletionModel(
+  observations: readonly CompletionObservation[],
+  prior: CompletionModel = DEFAULT_COMPLETION_MODEL,
+): CompletionModel {
+  const points = observations.map((o) => ({ x: o.audioSeconds, y: observedSeconds(o) }));
+  const n = points.length;
+  if (n === 0) return { ...prior, samples: 0, spreadSeconds: 0 };
+  const slopes: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const dx = points[j]!.x - points[i]!.x;
+      if (Math.abs(dx) >= MIN_SLOPE_SPAN_SECONDS) slopes.push((points[j]!.y - points[i]!.y) / dx);
+    }
+  }
+  let baseSeconds: number;
+  let perAudioSecond: number;
+  if (n >= 3 && slopes.length > 0) {
+    perAudioSecond = Math.max(0, median(slopes));
+    baseSeconds = Math.max(0, median(points.map(({ x, y }) => y - perAudioSecond * x)));
+  } else {
+    const ratios = points
+      .map(({ x, y }) => y / predict(prior, x))
+      .filter((r) => Number.isFinite(r) && r >= 0);
+    const scale = ratios.length > 0 ? median(ratios) : 1;
+    baseSeconds = prior.baseSeconds * scale;
+    perAudioSecond = prior.perAudioSecond * scale;
+  }
+  const model = { baseSeconds, perAudioSecond, samples: n, spreadSeconds: 0 };
+  const residuals = points.map(({ x, y }) => Math.abs(y - predict(model, x)));
+  return { ...model, spreadSeconds: 1.4826 * median(residuals) };
+}
+
+/**
+ * Predicted processing seconds of a job with `audioSeconds` of audio (both files), never below 0.
+ * @example predictSeconds(DEFAULT_COMPLETION_MODEL, 80) // 10
+ */
+export function predictSeconds(model: CompletionModel, audioSeconds: number): number {
+  return predict(model, audioSeconds);
+}
+
+function predict(model: Pick<CompletionModel, 'baseSeconds' | 'perAudioSecond'>, x: number): number {
+  return Math.max(0, model.baseSeconds + model.perAudioSecond * x);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** How the status checks of one job are spread around its predicted finish (seconds). */
+export interface CheckPlan {
+  /** Checks while fewer observations than this were learnt also probe before the prediction. */
+  confidentAfterSamples: number;
+  /** First dense interval (s), e.g. 0.2. */
+  denseInterval: number;
+  /** Each dense interval is the previous one × this (slow growth), e.g. 1.15. */
+  denseGrowth: number;
+  /** Dense checks continue for this long after the predicted finish (s, at least). */
+  denseWindow: number;
+  /** After the dense window: from this interval (s)… */
+  minInterval: number;
+  /** …growing by this factor… */
+  backoff: number;
+  /** …up to this interval (s). */
+  maxInterval: number;
+}
+
+/** Defaults of the dense part of the schedule (the back-off part comes from `PollingPolicy`). */
+export const DEFAULT_CHECK_PLAN: Omit<CheckPlan, 'minInterval' | 'backoff' | 'maxInterval'> = {
+  confidentAfterSamples: 5,
+  denseInterval: 0.2,
+  denseGrowth: 1.15,
+  denseWindow: 2,
+};
+
+/**
+ * When to check a job, in seconds after the platform accepted it: the `index`-th check (0-based),
+ * given when the previous one was (`previous`, seconds; -1 before the first). Deterministic:
+ * - the first check lands `lead` before the predicted finish, where `lead` = max(one dense
+ *   interval, 2 × the model's spread): with a good model it sees the job unfinished and the next
+ *   dense check sees it done, so the bracket (and the latency) is one dense interval wide;
+ * - while the model is young (fewer than `confidentAfterSamples` observations) the first check
+ *   probes at a quarter of the prediction and grows ×1.6 towards it, so a platform faster than
+ *   assumed is still bracketed tightly (and learnt);
+ * - from `lead` before the prediction to `denseWindow` (or 30 % of the prediction) after it, checks
+ *   every `denseInterval`, growing by `denseGrowth`; then `minInterval` × `backoff`ⁿ up to `maxInterval`.
+ * @example nextCheckAt({ predicted: 10, spreadSeconds: 0, samples: 9, plan, previous: -1, previousInterval: 0 }) // { at: 9.8, interval: 0 }
+ */
+export function nextCheckAt(args: {
+  predicted: number;
+  spreadSeconds: number;
+  samples: number;
+  plan: CheckPlan;
+  /** Seconds after acceptance of the previous check; -1 before the first. */
+  previous: number;
+  /** The interval used before the previous check (s); 0 before the first. */
+  previousInterval: number;
+}): { at: number; interval: number } {
+  const { predicted, spreadSeconds, samples, plan, previous, previousInterval } = args;
+  const lead = Math.max(plan.denseInterval, 2 * spreadSeconds);
+  const denseFrom = Math.max(0, predicted - lead);
+  const denseUntil = predicted + Math.max(plan.denseWindow, 0.3 * predicted);
+  if (previous < 0) {
+    const probe = samples < plan.confidentAfterSamples ? predicted / 4 : denseFrom;
+    const at = Math.max(Math.min(probe, denseFrom), plan.denseInterval / 2);
+    return { at, interval: 0 };
+  }
+  if (previous < denseFrom) {
+    // Probing a young model: ×1.6 towards the dense window, never past its start.
+    const at = Math.min(denseFrom, Math.max(previous * 1.6, previous + plan.denseInterval));
+    return { at, interval: 0 };
+  }
+  if (previous < denseUntil) {
+    const interval = previousInterval > 0 ? previousInterval * plan.denseGrowth : plan.denseInterval;
+    return { at: previous + interval, interval };
+  }
+  const interval =
+    previousInterval > 0 && previousInterval >= plan.minInterval
+      ? Math.min(plan.maxInterval, previousInterval * plan.backoff)
+      : Math.min(plan.maxInterval, Math.max(plan.minInterval, previousInterval));
+  return { at: previous + interval, interval };
+}

@@ -1,0 +1,164 @@
+/**
+ * The completion-time estimate that learns (src/shared/completion-estimate.ts): the robust fit, and
+ * the closed loop of the check schedule and the fit against a simulated platform.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  addObservation,
+  COMPLETION_WINDOW,
+  DEFAULT_CHECK_PLAN,
+  DEFAULT_COMPLETION_MODEL,
+  fitCompletionModel,
+  nextCheckAt,
+  predictSeconds,
+  type CompletionModel,
+  type CompletionObservation,
+} from '../../src/shared/completion-estimate.ts';
+
+const plan = { ...DEFAULT_CHECK_PLAN, minInterval: 1, maxInterval: 30, backoff: 1.5 };
+
+/** Audio lengths of a realistic mix of pairs (both files, seconds). */
+const audio = (i: number) => 8 + ((i * 37) % 113);
+
+/**
+ * One job on a platform whose processing time is `truth(audio)`: checks as `nextCheckAt` says and
+ * returns the bracket the await activity would report, and the checks it made.
+ */
+function runJob(model: CompletionModel, audioSeconds: number, truth: number) {
+  const predicted = predictSeconds(model, audioSeconds);
+  let previous = -1;
+  let previousInterval = 0;
+  let after = 0;
+  for (let checks = 1; ; checks++) {
+    const next = nextCheckAt({
+      predicted,
+      spreadSeconds: model.spreadSeconds,
+      samples: model.samples,
+      plan,
+      previous,
+      previousInterval,
+    });
+    if (next.at >= truth) {
+      return {
+        observation: { audioSeconds, afterSeconds: after, beforeSeconds: next.at },
+        checks,
+        latency: next.at - truth,
+      };
+    }
+    after = next.at;
+    previous = next.at;
+    previousInterval = next.interval;
+  }
+}
+
+/** Runs `jobs` jobs one after another, learning from each; returns the model and the last jobs' checks. */
+function learn(truth: (audioSeconds: number) => number, jobs: number) {
+  let window: CompletionObservation[] = [];
+  let model = fitCompletionModel(window);
+  const checks: number[] = [];
+  for (let i = 0; i < jobs; i++) {
+    const job = runJob(model, audio(i), truth(audio(i)));
+    window = addObservation(window, job.observation);
+    model = fitCompletionModel(window);
+    checks.push(job.checks);
+  }
+  return { model, checks };
+}
+
+describe('fitCompletionModel', () => {
+  it('is the prior without observations', () => {
+    expect(fitCompletionModel([])).toEqual(DEFAULT_COMPLETION_MODEL);
+  });
+
+  it('recovers base and rate from exact observations (Theil–Sen)', () => {
+    const obs = [10, 30, 60, 90, 120].map((x) => ({
+      audioSeconds: x,
+      afterSeconds: 1 + 0.05 * x,
+      beforeSeconds: 1 + 0.05 * x,
+    }));
+    const model = fitCompletionModel(obs);
+    expect(model.perAudioSecond).toBeCloseTo(0.05, 6);
+    expect(model.baseSeconds).toBeCloseTo(1, 6);
+    expect(model.samples).toBe(5);
+    expect(model.spreadSeconds).toBeCloseTo(0, 6);
+  });
+
+  it('scales the prior from a single job, so the first job already corrects a 3× platform', () => {
+    const model = fitCompletionModel([{ audioSeconds: 80, afterSeconds: 29.9, beforeSeconds: 30.1 }]);
+    expect(predictSeconds(model, 80)).toBeCloseTo(30, 6);
+    expect(model.perAudioSecond).toBeCloseTo(0.3, 6);
+  });
+
+  it('is hardly moved by a few outliers', () => {
+    const obs: CompletionObservation[] = [];
+    for (let i = 0; i < 20; i++) {
+      const x = audio(i);
+      const y = 2 + 0.1 * x;
+      obs.push({ audioSeconds: x, afterSeconds: y - 0.1, beforeSeconds: y + 0.1 });
+    }
+    // Three jobs that took 10× as long (an appliance hiccup), one that "finished" at once.
+    obs[3] = {
+      ...obs[3]!,
+      afterSeconds: 10 * obs[3]!.afterSeconds,
+      beforeSeconds: 10 * obs[3]!.beforeSeconds,
+    };
+    obs[7] = {
+      ...obs[7]!,
+      afterSeconds: 10 * obs[7]!.afterSeconds,
+      beforeSeconds: 10 * obs[7]!.beforeSeconds,
+    };
+    obs[11] = {
+      ...obs[11]!,
+      afterSeconds: 10 * obs[11]!.afterSeconds,
+      beforeSeconds: 10 * obs[11]!.beforeSeconds,
+    };
+    obs[15] = { ...obs[15]!, afterSeconds: 0, beforeSeconds: 0.1 };
+    const model = fitCompletionModel(obs);
+    expect(model.perAudioSecond).toBeGreaterThan(0.09);
+    expect(model.perAudioSecond).toBeLessThan(0.115);
+    expect(Math.abs(predictSeconds(model, 60) - 8)).toBeLessThan(0.8);
+  });
+
+  it('keeps the newest COMPLETION_WINDOW observations and drops invalid ones', () => {
+    let window: CompletionObservation[] = [];
+    for (let i = 0; i < COMPLETION_WINDOW + 10; i++) {
+      window = addObservation(window, { audioSeconds: i, afterSeconds: 1, beforeSeconds: 2 });
+    }
+    expect(window).toHaveLength(COMPLETION_WINDOW);
+    expect(window[0]!.audioSeconds).toBe(10);
+    expect(addObservation(window, { audioSeconds: 1, afterSeconds: 3, beforeSeconds: 2 })).toHaveLength(
+      COMPLETION_WINDOW,
+    );
+    expect(addObservation([], { audioSeconds: Number.NaN, afterSeconds: 0, beforeSeconds: 2 })).toEqual([]);
+  });
+});
+
+describe('the estimate in the loop (schedule → bracket → fit)', () => {
+  for (const [name, factor] of [
+    ['3× slower', 3],
+    ['3× faster', 1 / 3],
+    ['as assumed', 1],
+  ] as const) {
+    it(`converges within 10 jobs on a platform ${name} than the default, then checks a 10 s job at most 4 times`, () => {
+      const truth = (x: number) => factor * (2 + 0.1 * x);
+      const { model } = learn(truth, 10);
+      expect(model.perAudioSecond).toBeGreaterThan(0.1 * factor * 0.9);
+      expect(model.perAudioSecond).toBeLessThan(0.1 * factor * 1.1);
+      for (const x of [20, 60, 110]) {
+        expect(Math.abs(predictSeconds(model, x) - truth(x)) / truth(x)).toBeLessThan(0.1);
+      }
+      // A further 20 jobs: a 10 s job is then found in at most 4 checks, within one dense interval.
+      const more = learn(truth, 30).model;
+      const x = (10 / factor - 2) / 0.1;
+      const job = runJob(more, x, truth(x));
+      expect(job.checks).toBeLessThanOrEqual(4);
+      expect(job.latency).toBeLessThanOrEqual(plan.denseInterval * plan.denseGrowth ** 2);
+    });
+  }
+
+  it('with a model far off, still finds the job (backing off after the dense window)', () => {
+    const job = runJob(DEFAULT_COMPLETION_MODEL, 60, 300);
+    expect(job.observation.beforeSeconds).toBeGreaterThanOrEqual(300);
+    expect(job.checks).toBeLessThan(30);
+  });
+});
