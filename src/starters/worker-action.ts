@@ -27,12 +27,6 @@ export async function worker(): Promise<void> {
   const env = withStackEnv();
   const config = loadWorkerConfig(env);
   const telemetry = config.worker.telemetry;
-  // Before the first connection: the Runtime holds the JSON logger and the Prometheus exporter.
-  const { logger, metricsUrl } = installWorkerRuntime({
-    env,
-    logLevel: telemetry?.logLevel ?? 'INFO',
-    metricsBind: telemetry?.metricsBind,
-  });
   const address = temporalAddress(env);
   const endpoint = config.storage.endpoint ?? 'AWS S3';
   const s3 = createS3Client(config.storage);
@@ -49,6 +43,13 @@ export async function worker(): Promise<void> {
   } finally {
     s3.destroy();
   }
+  // After the S3 check (an installed Runtime keeps a failed start-up process alive), before the
+  // first connection: the Runtime holds the JSON logger and the Prometheus exporter.
+  const { logger, metricsUrl } = installWorkerRuntime({
+    env,
+    logLevel: telemetry?.logLevel ?? 'INFO',
+    metricsBind: telemetry?.metricsBind,
+  });
   let connected;
   try {
     connected = await connectWorker(env, {

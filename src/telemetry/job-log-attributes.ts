@@ -6,7 +6,7 @@ import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 
 /**
  * For `WorkerOptions.interceptors.activity`: once the input's first argument has a string `jobId`
- * (checkDetectionJob), or the activity returned one (submitDetectionJob, for the SDK's completion
+ * (checkDetectionJob), or its `job.jobId` (awaitDetectionJob), or the activity returned one (submitDetectionJob, for the SDK's completion
  * line), the activity's log lines carry it as `platformJobId`. Changes nothing else.
  * @example Worker.create({ ..., interceptors: { activity: [platformJobLogAttributes] } })
  */
@@ -30,7 +30,9 @@ export const platformJobLogAttributes: ActivityInterceptorsFactory = () => {
 };
 
 function jobIdOf(value: unknown): string | undefined {
-  const jobId =
-    typeof value === 'object' && value !== null ? (value as { jobId?: unknown }).jobId : undefined;
-  return typeof jobId === 'string' && jobId !== '' ? jobId : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { jobId, job } = value as { jobId?: unknown; job?: unknown };
+  if (typeof jobId === 'string' && jobId !== '') return jobId;
+  // awaitDetectionJob's input names the job as `job: { jobId }`.
+  return job === undefined ? undefined : jobIdOf(job);
 }

@@ -104,12 +104,13 @@ describe('rdd CLI', () => {
 
   it('result --json on a running detection prints one JSON document with its status, exit 3', async () => {
     const id = `cli-running-${process.pid}-${Date.now()}`;
-    // The first check a minute out: the detection is surely running while `rdd result` asks.
+    // The platform answers every submit 503 (retried): the detection is surely running while
+    // `rdd result` asks.
+    harness.emulator.setFaults({ submitStatus: { status: 503, times: 1_000_000, retryAfterSeconds: 1 } });
     const handle = await harness.start(
       {
         reference: await harness.upload(reference),
         questioned: await harness.upload(questioned),
-        polling: { firstCheckBase: 60 },
         cache: false,
       },
       id,
@@ -121,6 +122,7 @@ describe('rdd CLI', () => {
       expect(doc).toMatchObject({ workflowId: id, state: 'running', failure: { type: 'StillRunning' } });
       expect(stderr).toContain(`${id} is still running`);
     } finally {
+      harness.emulator.setFaults({});
       await handle.terminate('test done');
     }
   });
