@@ -30,6 +30,12 @@ import {
 } from '../shared/detection.ts';
 import { FailureType } from '../shared/failure-types.ts';
 import { platformLease, type PlatformLease } from './platform-lease.ts';
+import {
+  settleTerminalJob,
+  type FinishedJob,
+  type Resubmissions,
+  type TerminalCheck,
+} from './job-outcome.ts';
 import { statusQuery } from '../shared/workflows.ts';
 import type { InspectedMedia } from '../shared/media.ts';
 import { defaultResultKey, detectInputProblems, workflowIdProblems } from '../shared/validate-input.ts';
@@ -46,19 +52,6 @@ const { submitDetectionJob } = proxyActivities<Activities>(DETECTOR_SUBMIT);
 const { checkDetectionJob } = proxyActivities<Activities>(DETECTOR_CHECK);
 const { getPlatformInfo } = proxyActivities<Activities>(DETECTOR_INFO);
 const { recordDetectionResult } = proxyActivities<Activities>(STORAGE_WRITE);
-
-type FinishedJob = {
-  jobId: string;
-  score: number | null;
-  submittedAt: string;
-  completedAt: string;
-  /** Submit attempts that may have reached the platform, over all submissions. */
-  uploads: number;
-  /** SHA-256 of the bytes the last (scored) submission sent; absent in older histories. */
-  referenceSha256?: string | undefined;
-  questionedSha256?: string | undefined;
-};
-type TerminalCheck = Extract<JobCheck, { state: 'done' | 'failed' | 'rejected' | 'lost' }>;
 
 /**
  * The detection as it ran before the `lean-history` patch (kept unchanged, so histories of
@@ -188,8 +181,7 @@ async function runDetection(run: DetectionRun): Promise<FinishedJob> {
   // The first check lands near the expected finish: processing time grows with audio length.
   const audioSeconds = reference.durationSeconds + questioned.durationSeconds;
   const firstCheck = polling.firstCheckBase + polling.firstCheckPerAudioSecond * audioSeconds;
-  let lost = 0;
-  let failed = 0;
+  const resubmissions: Resubmissions = { lost: 0, failed: 0 };
   let uploads = 0;
   // A lease counts the job from submit until it is terminal; runs started before leases have none.
   const leased = patched('platform-capacity-lease');
@@ -213,56 +205,14 @@ async function runDetection(run: DetectionRun): Promise<FinishedJob> {
     const end = await waitForJob(job, firstCheck, polling, status);
     // Terminal on the platform: the slot is free (a failure before this point releases in detectWorkflow).
     if (leased) await run.lease.release();
-    switch (end.state) {
-      case 'done':
-        return {
-          jobId: job.jobId,
-          score: end.score,
-          submittedAt,
-          completedAt: new Date().toISOString(),
-          uploads,
-          referenceSha256: job.referenceSha256,
-          questionedSha256: job.questionedSha256,
-        };
-      case 'rejected':
-        throw ApplicationFailure.create({
-          type: FailureType.DetectorRejectedInput,
-          message: `the platform rejected the input (${end.errorType}): ${end.message}`,
-          nonRetryable: true,
-          details: [{ jobId: job.jobId, errorType: end.errorType }],
-        });
-      case 'failed':
-        if (failed >= resubmit.maxFailedResubmits) {
-          throw ApplicationFailure.create({
-            type: FailureType.DetectorJobFailed,
-            message: `detection job failed ${failed + 1} time(s), last (${end.errorType}): ${end.message}`,
-            nonRetryable: true,
-          });
-        }
-        failed += 1;
-        log.warn('detection job failed; resubmitting', {
-          jobId: job.jobId,
-          attempt: failed,
-          message: end.message,
-        });
-        // "An identical retry may succeed once the appliance recovers": give it time to.
-        await sleep(Math.min(polling.maxInterval, polling.minInterval * 2 ** failed) * 1000);
-        break;
-      case 'lost':
-        if (lost >= resubmit.maxLostResubmits) {
-          throw ApplicationFailure.create({
-            type: FailureType.DetectorJobLost,
-            message: `the platform lost the detection job ${lost + 1} time(s) (404 while polling)`,
-            nonRetryable: true,
-          });
-        }
-        lost += 1;
-        log.warn('detection job lost by the platform (404); resubmitting', {
-          jobId: job.jobId,
-          attempt: lost,
-        });
-        break;
-    }
+    const finished = await settleTerminalJob(end, job, {
+      submittedAt,
+      uploads,
+      resubmissions,
+      resubmit,
+      polling,
+    });
+    if (finished) return finished;
   }
 }
 

@@ -1,9 +1,6 @@
 import {
   ApplicationFailure,
-  CancellationScope,
-  getExternalWorkflowHandle,
   isCancellation,
-  log,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -29,7 +26,7 @@ import {
 } from '../shared/detection.ts';
 import { FailureType } from '../shared/failure-types.ts';
 import type { InspectedMedia } from '../shared/media.ts';
-import { LeasePriority, releaseLeaseSignal } from '../shared/platform-capacity.ts';
+import { LeasePriority } from '../shared/platform-capacity.ts';
 import type { ScoreCacheLookup } from '../shared/score-cache.ts';
 import {
   DetectionFailure,
@@ -53,6 +50,12 @@ import {
   surfacePermanentFailure,
   withinDeadline,
 } from './detect-workflow-v1.ts';
+import {
+  settleTerminalJob,
+  signalLeaseRelease,
+  type FinishedJob,
+  type Resubmissions,
+} from './job-outcome.ts';
 import { versioningBehavior } from './versioning-behavior.ts';
 
 const { prepareDetection } = proxyLocalActivities<Activities>(PREPARE_LOCAL);
@@ -66,16 +69,6 @@ const { awaitDetectionJob } = proxyActivities<Activities>(DETECTOR_AWAIT);
  */
 const LONG_JOB_SECONDS = 5 * 60;
 const LONG_JOB_MARGIN_SECONDS = 60;
-
-type FinishedJob = {
-  jobId: string;
-  score: number | null;
-  submittedAt: string;
-  completedAt: string;
-  uploads: number;
-  referenceSha256?: string | undefined;
-  questionedSha256?: string | undefined;
-};
 
 // PINNED: under Worker Versioning a detection finishes on the build it started on, so a new build
 // never replays a running detection. See README "Safe upgrades".
@@ -245,19 +238,7 @@ async function releaseHeld(held: { lease?: { capacityWorkflowId: string; leaseId
   const lease = held.lease;
   if (lease === undefined) return;
   held.lease = undefined;
-  try {
-    await CancellationScope.nonCancellable(() =>
-      getExternalWorkflowHandle(lease.capacityWorkflowId).signal(releaseLeaseSignal, {
-        leaseId: lease.leaseId,
-      }),
-    );
-  } catch (err) {
-    // The capacity workflow's periodic check takes the lease back once this run has closed.
-    log.warn('releasing the platform lease failed', {
-      leaseId: lease.leaseId,
-      error: err instanceof Error ? err.message : String(err),
-    });
-  }
+  await signalLeaseRelease(lease);
 }
 
 interface DetectionRun {
@@ -285,8 +266,7 @@ async function runDetection(run: DetectionRun): Promise<FinishedJob> {
     spreadSeconds: 0,
   };
   const batch = input.batchId !== undefined;
-  let lost = 0;
-  let failed = 0;
+  const resubmissions: Resubmissions = { lost: 0, failed: 0 };
   let uploads = 0;
   for (;;) {
     // Deterministic per submission, so a retried submit activity asks for (and gets) the same lease.
@@ -347,56 +327,14 @@ async function runDetection(run: DetectionRun): Promise<FinishedJob> {
     status.checks += end.checks;
     status.nextCheckAt = null;
     status.lastState = end.state;
-    switch (end.state) {
-      case 'done':
-        return {
-          jobId: job.jobId,
-          score: end.score,
-          submittedAt,
-          completedAt: new Date().toISOString(),
-          uploads,
-          referenceSha256: job.referenceSha256,
-          questionedSha256: job.questionedSha256,
-        };
-      case 'rejected':
-        throw ApplicationFailure.create({
-          type: FailureType.DetectorRejectedInput,
-          message: `the platform rejected the input (${end.errorType}): ${end.message}`,
-          nonRetryable: true,
-          details: [{ jobId: job.jobId, errorType: end.errorType }],
-        });
-      case 'failed':
-        if (failed >= resubmit.maxFailedResubmits) {
-          throw ApplicationFailure.create({
-            type: FailureType.DetectorJobFailed,
-            message: `detection job failed ${failed + 1} time(s), last (${end.errorType}): ${end.message}`,
-            nonRetryable: true,
-          });
-        }
-        failed += 1;
-        log.warn('detection job failed; resubmitting', {
-          jobId: job.jobId,
-          attempt: failed,
-          message: end.message,
-        });
-        // "An identical retry may succeed once the appliance recovers": give it time to.
-        await sleep(Math.min(polling.maxInterval, polling.minInterval * 2 ** failed) * 1000);
-        break;
-      case 'lost':
-        if (lost >= resubmit.maxLostResubmits) {
-          throw ApplicationFailure.create({
-            type: FailureType.DetectorJobLost,
-            message: `the platform lost the detection job ${lost + 1} time(s) (404 while polling)`,
-            nonRetryable: true,
-          });
-        }
-        lost += 1;
-        log.warn('detection job lost by the platform (404); resubmitting', {
-          jobId: job.jobId,
-          attempt: lost,
-        });
-        break;
-    }
+    const finished = await settleTerminalJob(end, job, {
+      submittedAt,
+      uploads,
+      resubmissions,
+      resubmit,
+      polling,
+    });
+    if (finished) return finished;
   }
 }
 

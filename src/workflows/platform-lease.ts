@@ -5,16 +5,15 @@
 import {
   CancellationScope,
   condition,
-  getExternalWorkflowHandle,
-  log,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { DetectInput, DetectionStatus } from '../shared/detection.ts';
-import { leaseGrantedSignal, LeasePriority, releaseLeaseSignal } from '../shared/platform-capacity.ts';
+import { leaseGrantedSignal, LeasePriority } from '../shared/platform-capacity.ts';
 import { TEMPORAL_SIGNAL } from './activity-options.ts';
+import { signalLeaseRelease } from './job-outcome.ts';
 
 const { requestPlatformLease } = proxyActivities<Activities>(TEMPORAL_SIGNAL);
 
@@ -68,19 +67,7 @@ export function platformLease(input: DetectInput, status: DetectionStatus): Plat
       if (lease === undefined) return;
       current = undefined;
       delete status.lease;
-      try {
-        await CancellationScope.nonCancellable(() =>
-          getExternalWorkflowHandle(lease.capacityWorkflowId).signal(releaseLeaseSignal, {
-            leaseId: lease.leaseId,
-          }),
-        );
-      } catch (err) {
-        // The capacity workflow's periodic check takes the lease back once this run has closed.
-        log.warn('releasing the platform lease failed', {
-          leaseId: lease.leaseId,
-          error: err instanceof Error ? err.message : String(err),
-        });
-      }
+      await signalLeaseRelease(lease);
     },
   };
 }
