@@ -3,13 +3,15 @@ import type { JobCheck, SubmittedJob } from '../shared/activity-types.ts';
 import { DetectorHttpError, type DetectorClient } from './detector/index.ts';
 import { oneLine } from './detector/wire.ts';
 import { toDetectorFailure } from './detector-failures.ts';
+import { recordJobFinished } from './metrics.ts';
 
 const SETTLED_STATES = new Set(['pending', 'running']);
 
 /**
  * Activity `checkDetectionJob`: asks the platform once where a job stands. A 404 is an outcome, not an error: the job was lost
  * (expired, or the appliance restarted) and the workflow decides to resubmit. Unknown states come
- * back as `unknown` so a newer appliance's extra states never fail a detection. Idempotent.
+ * back as `unknown` so a newer appliance's extra states never fail a detection. Idempotent
+ * (a terminal answer also counts `rdd_platform_jobs_finished_total`, once per check that saw it).
  * Registered bound to its deps by `createActivities`; call it directly only under
  * `MockActivityEnvironment` (it reads the activity context for cancellation and logging).
  * @throws ApplicationFailure for other HTTP errors, classified by toDetectorFailure.
@@ -22,8 +24,12 @@ export async function checkDetectionJob(
   const { cancellationSignal: signal, log } = Context.current();
   try {
     const status = await detector.getJob(job.statusUrl, { signal });
-    if (status.state === 'done') return { state: 'done', score: status.score ?? null };
+    if (status.state === 'done') {
+      recordJobFinished('done');
+      return { state: 'done', score: status.score ?? null };
+    }
     if (status.state === 'failed' || status.state === 'rejected') {
+      recordJobFinished(status.state);
       return {
         state: status.state,
         errorType: status.error?.type ?? 'unknown',
@@ -36,7 +42,10 @@ export async function checkDetectionJob(
     log.warn('unknown detection job state; treating it as still running', { state: platformState });
     return { state: 'unknown', platformState };
   } catch (err) {
-    if (err instanceof DetectorHttpError && err.status === 404) return { state: 'lost' };
+    if (err instanceof DetectorHttpError && err.status === 404) {
+      recordJobFinished('lost');
+      return { state: 'lost' };
+    }
     throw toDetectorFailure(err);
   }
 }

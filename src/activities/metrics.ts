@@ -149,11 +149,11 @@ export function recordPlatformExchange(exchange: DetectorExchange): void {
 
 /**
  * For the check activity: counts a job that reached an end state, once per job.
- * `done` and `failed` are the platform's states; `lost` is a job the platform no longer knows
+ * `done`, `failed` and `rejected` are the platform's states; `lost` is a job the platform no longer knows
  * (404). Never throws.
  * @example if (status.state === 'done' || status.state === 'failed') recordJobFinished(status.state)
  */
-export function recordJobFinished(state: 'done' | 'failed' | 'lost'): void {
+export function recordJobFinished(state: 'done' | 'failed' | 'rejected' | 'lost'): void {
   try {
     metrics().jobsFinished.add(1, { state });
   } catch {

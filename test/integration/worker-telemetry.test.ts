@@ -143,6 +143,7 @@ describe('rdd worker telemetry', () => {
     expect(moved(RDD_METRIC.errors, { operation: 'check', status: '503', error_type: 'http' })).toBe(1);
     // Both WAVs and the multipart framing went out.
     expect(moved(RDD_METRIC.uploadedBytes)).toBeGreaterThan(result.reference.durationSeconds * 16_000 * 2);
+    expect(moved(RDD_METRIC.jobsFinished, { state: 'done' })).toBe(1);
     expect(moved(`${RDD_METRIC.checksPerJob}_count`)).toBe(1);
     expect(moved(`${RDD_METRIC.checksPerJob}_sum`)).toBe(result.checks);
     expect(moved(`${RDD_METRIC.resultDelay}_count`)).toBe(1);
