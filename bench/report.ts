@@ -64,25 +64,25 @@ export function caseInputs(
 ): { [N in CaseName]: Sections[N]['input'] } {
   const latencyRows: LatencyInput['rows'] = quick
     ? [
-        { label: '1 s jobs', processing: { fixedMs: 1000 }, detections: 16, intervalMs: 250, baselineMin: 1 },
+        { label: '1 s jobs', processing: { fixedMs: 1000 }, detections: 8, intervalMs: 250, baselineMin: 1 },
         {
           label: '10 s jobs',
           processing: { fixedMs: 10_000 },
-          detections: 16,
+          detections: 8,
           intervalMs: 250,
           baselineMin: 1,
         },
         {
           label: '3× faster than assumed',
           processing: scaled(1 / 3),
-          detections: 12,
+          detections: 6,
           intervalMs: 250,
           baselineMin: 1,
         },
         {
           label: '3× slower than assumed',
           processing: scaled(3),
-          detections: 12,
+          detections: 6,
           intervalMs: 250,
           baselineMin: 1,
         },
@@ -125,17 +125,17 @@ export function caseInputs(
         },
       ];
   return {
-    throughput: { pairs: quick ? 64 : 500, capacity: 8, jobMs: 1000, baselinePairs: quick ? 2 : 10 },
-    latency: { rows: latencyRows, fileSeconds: quick ? [10, 20] : [20, 40, 60], capacity: 1000 },
-    overhead: { detections: quick ? 60 : 400, workers: [1, 2], capacity: 1000, stack },
+    throughput: { pairs: quick ? 32 : 500, capacity: 8, jobMs: 1000, baselinePairs: quick ? 1 : 10 },
+    latency: { rows: latencyRows, fileSeconds: quick ? [5, 10] : [20, 40, 60], capacity: 1000 },
+    overhead: { detections: quick ? 30 : 400, workers: [1, 2], capacity: 1000, stack },
     cost: {
-      detections: quick ? 5 : 20,
-      batchLines: quick ? 20 : 100,
+      detections: quick ? 3 : 20,
+      batchLines: quick ? 10 : 100,
       baselinePairs: quick ? 1 : 3,
       capacity: 8,
       jobMs: 1000,
     },
-    streaming: { sinkUrl, sizesMib: quick ? [16, 128] : [16, 1024], repeats: 1 },
+    streaming: { sinkUrl, sizesMib: quick ? [16, 64] : [16, 1024], repeats: 1 },
   };
 }
 

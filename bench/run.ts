@@ -146,6 +146,7 @@ async function main(): Promise<number> {
         persist: false,
         temporalUi: false,
         bucket: 'rdd-bench',
+        api: false,
         ports: { temporal: 0, s3: 0 },
       });
       env = { ...env, ...stack.env };

@@ -9,7 +9,7 @@ import {
   type WorkerOptions,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
-import type { DetectorConfig, WorkerConfig } from './config.ts';
+import type { DetectorConfig, Env, WorkerConfig } from './config.ts';
 import { createActivities } from './activities/index.ts';
 import { createDetectorClient, type DetectorClient } from './activities/detector/index.ts';
 import { createS3Client } from './storage/s3-client.ts';
@@ -56,6 +56,11 @@ export interface DetectionWorkerOptions {
    * WORKFLOWS_PATH at start-up.
    */
   workflowBundle?: WorkflowBundleOption;
+  /**
+   * Where the data converter's encryption keys come from (RDD_ENCRYPTION_KEYS, see
+   * `dataConverterFor`); default `process.env`.
+   */
+  env?: Env;
 }
 
 /**
@@ -81,7 +86,7 @@ export async function createDetectionWorker(
       temporal: new Client({
         connection: options.connection,
         namespace: options.namespace,
-        ...clientOptions(),
+        ...clientOptions(options.env),
       }),
       platformUrl: config.detector.url,
       initialCapacity: config.detector.capacity,
@@ -104,7 +109,7 @@ export async function createDetectionWorker(
     maxHeartbeatThrottleInterval: '1 second',
     shutdownGraceTime: config.worker.shutdownGraceMs,
     ...workerDeploymentOptions(config.worker.deployment),
-    ...withActivityInterceptors(workerOptions(), [platformJobLogAttributes]),
+    ...withActivityInterceptors(workerOptions(options.env), [platformJobLogAttributes]),
   });
   return { worker, detector };
 }

@@ -5,7 +5,9 @@
  *
  * @example node src/starters/rdd.ts emulator --port 8600 --processing-ms 200
  */
-import { startEmulator, type EmulatorOptions } from './index.ts';
+import { readFileSync } from 'node:fs';
+
+import { startEmulator, type EmulatorFaults, type EmulatorOptions } from './index.ts';
 
 /** The options of `rdd emulator`, as parsed (numbers already checked). */
 export interface EmulatorCommandOptions {
@@ -22,6 +24,10 @@ export interface EmulatorCommandOptions {
   storageBytes?: number;
   maxAudioSeconds?: number;
   fixtures?: string;
+  /** Injected faults: a JSON {@link EmulatorFaults} object, inline or the path of a file holding one. */
+  faults?: string;
+  /** Serve the dev-only admin routes under /_emulator/ (faults, restart, accounting). */
+  admin?: boolean;
   quiet?: boolean;
 }
 
@@ -47,7 +53,25 @@ export function emulatorOptions(options: EmulatorCommandOptions): Partial<Emulat
     ...(options.maxUploadBytes !== undefined && { maxUploadBytes: options.maxUploadBytes }),
     ...(options.storageBytes !== undefined && { storageBytes: options.storageBytes }),
     ...(options.maxAudioSeconds !== undefined && { maxAudioSeconds: options.maxAudioSeconds }),
+    ...(options.faults !== undefined && { faults: parseFaults(options.faults) }),
+    ...(options.admin !== undefined && { admin: options.admin }),
   };
+}
+
+/**
+ * The `--faults` value: inline JSON (starting with `{`) or the path of a JSON file.
+ * @throws Error naming the problem when the file cannot be read or the JSON is malformed.
+ * @example parseFaults('{"rates":{"seed":7,"submit5xx":0.1}}').rates?.seed // 7
+ */
+export function parseFaults(value: string): EmulatorFaults {
+  const text = value.trimStart().startsWith('{') ? value : readFileSync(value, 'utf8');
+  try {
+    return JSON.parse(text) as EmulatorFaults;
+  } catch (err) {
+    throw new Error(`--faults is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
+  }
 }
 
 /**

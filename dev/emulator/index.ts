@@ -24,6 +24,8 @@ export {
   type EmulatorFaults,
   type EmulatorOptions,
   type Fault,
+  type FaultRates,
+  type FaultTarget,
   type PollFaultStatus,
   type ProcessingTimes,
   type RequestLogEntry,
@@ -36,6 +38,7 @@ export {
   type FixtureMap,
   type TaskFixture,
 } from './fixtures.ts';
+export { FaultInjector, mulberry32, type FaultCounts } from './faults.ts';
 export { ErrorType, type ErrorBody, type ErrorDetail } from './api-error.ts';
 export { TaskState, type SchedulerStats, type TaskDocument } from './task-scheduler.ts';
 export { MIN_SPEECH_SECONDS, SCORING_DESCRIPTION } from './scoring.ts';

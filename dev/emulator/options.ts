@@ -29,10 +29,59 @@ export interface Fault<S extends number> {
   retryAfterSeconds?: number;
 }
 
-/** Faults for client tests; each is consumed request by request. */
+/**
+ * Seeded fault rates: each a fraction 0…1, drawn per request (submits, polls) or per accepted task
+ * from one mulberry32 generator seeded with `seed`, so a run repeats. Rates of one kind are
+ * exclusive (one draw decides between them), so their sum must stay ≤ 1.
+ */
+export interface FaultRates {
+  /** Seed of the generator. Default 1. */
+  seed?: number;
+  /** Submits answered 500/502/503 (one of the three, drawn). */
+  submit5xx?: number;
+  /** Submits answered 429 with `retry-after` and `x-ratelimit-*`. */
+  submit429?: number;
+  /** Submits answered 507 (temporary input storage full) with `retry-after`. */
+  submit507?: number;
+  /** Polls answered 500/502/503. */
+  poll5xx?: number;
+  /** Polls answered 429 with `retry-after`. */
+  poll429?: number;
+  /** `retry-after` (s) of the 429 and 507 answers. Default 1. */
+  retryAfterSeconds?: number;
+  /** Accepted tasks (without a fixture) that end `failed` (internal error, retry may succeed). */
+  taskFailed?: number;
+  /** Accepted tasks (without a fixture) that vanish when they would finish: polls then answer 404. */
+  taskVanish?: number;
+  /** Accepted tasks (without a fixture) that polls show `pending` for `pendingLongMs` from acceptance. */
+  taskPendingLong?: number;
+  /** How long a `taskPendingLong` task shows `pending` (ms). Default 30 000. */
+  pendingLongMs?: number;
+}
+
+/** Which endpoint a connection fault applies to. */
+export type FaultTarget = 'submit' | 'poll';
+
+/**
+ * Faults for client tests and chaos scenarios. The `…Status` and connection faults are one-shots:
+ * each request of its kind consumes one of `times`; `rates` hold for every request.
+ */
 export interface EmulatorFaults {
   submitStatus?: Fault<SubmitFaultStatus>;
   pollStatus?: Fault<PollFaultStatus>;
+  rates?: FaultRates;
+  /** The next `times` submits: read `afterBytes` of the body (default 1024), then reset the connection. */
+  resetMidUpload?: { times: number; afterBytes?: number };
+  /**
+   * The next `times` answers of `on` (default poll): headers and half the body sent, then the
+   * connection is reset. On a submit the task is accepted first (its answer is lost, as on a real
+   * network), so a client that resubmits makes a second task.
+   */
+  cutAnswer?: { times: number; on?: FaultTarget };
+  /** The next `times` requests of `on` (default poll) are held `ms` before being handled. */
+  stall?: { times: number; ms: number; on?: FaultTarget };
+  /** The next `times` submits read their body at `bytesPerSecond`. */
+  slowUpload?: { times: number; bytesPerSecond: number };
 }
 
 /** One request, as logged. */
@@ -149,14 +198,61 @@ export function resolveOptions(options: Partial<EmulatorOptions> = {}): Resolved
     baseMs: p.baseMs ?? DEFAULT_BASE_MS,
     perAudioSecondMs: p.perAudioSecondMs ?? DEFAULT_PER_AUDIO_SECOND_MS,
   };
-  for (const [name, fault] of [
-    ['submitStatus', merged.faults.submitStatus],
-    ['pollStatus', merged.faults.pollStatus],
-  ] as const) {
+  validateFaults(merged.faults);
+  return { ...merged, processing };
+}
+
+/**
+ * Checks injected faults (start options and `POST /_emulator/faults`). Pure.
+ * @throws RangeError naming the first invalid field.
+ * @example validateFaults({ rates: { submit5xx: 0.1 } }) // ok
+ */
+export function validateFaults(faults: EmulatorFaults): void {
+  if (typeof faults !== 'object' || faults === null || Array.isArray(faults))
+    throw new RangeError('emulator faults must be an object');
+  const times = (name: string, fault: { times: number } | undefined): void => {
     if (fault && (!Number.isInteger(fault.times) || fault.times < 0))
       throw new RangeError(`emulator option faults.${name}.times must be a non-negative integer`);
+  };
+  times('submitStatus', faults.submitStatus);
+  times('pollStatus', faults.pollStatus);
+  times('resetMidUpload', faults.resetMidUpload);
+  times('cutAnswer', faults.cutAnswer);
+  times('stall', faults.stall);
+  times('slowUpload', faults.slowUpload);
+  const positive = (name: string, value: number | undefined): void => {
+    if (value !== undefined && !(Number.isFinite(value) && value > 0))
+      throw new RangeError(`emulator option faults.${name} must be a positive number, got ${value}`);
+  };
+  positive('stall.ms', faults.stall?.ms);
+  positive('slowUpload.bytesPerSecond', faults.slowUpload?.bytesPerSecond);
+  positive('resetMidUpload.afterBytes', faults.resetMidUpload?.afterBytes);
+  const rates = faults.rates;
+  if (!rates) return;
+  const fractions = {
+    submit: ['submit5xx', 'submit429', 'submit507'],
+    poll: ['poll5xx', 'poll429'],
+    task: ['taskFailed', 'taskVanish', 'taskPendingLong'],
+  } as const;
+  for (const [group, names] of Object.entries(fractions)) {
+    let sum = 0;
+    for (const name of names) {
+      const value = rates[name];
+      if (value === undefined) continue;
+      if (!(Number.isFinite(value) && value >= 0 && value <= 1))
+        throw new RangeError(`emulator option faults.rates.${name} must be a fraction 0-1, got ${value}`);
+      sum += value;
+    }
+    if (sum > 1) throw new RangeError(`emulator faults.rates of ${group} add up to ${sum}, more than 1`);
   }
-  return { ...merged, processing };
+  if (rates.seed !== undefined && !Number.isInteger(rates.seed))
+    throw new RangeError(`emulator option faults.rates.seed must be an integer, got ${rates.seed}`);
+  positive('rates.pendingLongMs', rates.pendingLongMs);
+  if (
+    rates.retryAfterSeconds !== undefined &&
+    !(Number.isInteger(rates.retryAfterSeconds) && rates.retryAfterSeconds >= 0)
+  )
+    throw new RangeError('emulator option faults.rates.retryAfterSeconds must be a non-negative integer');
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

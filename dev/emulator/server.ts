@@ -4,21 +4,25 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 
 import type { Upload } from './analysis.ts';
 import { ApiError, ErrorType, type ErrorDetail } from './api-error.ts';
-import { FaultInjector } from './faults.ts';
+import { FaultInjector, type FaultCounts } from './faults.ts';
 import { FixtureBook, loadFixtureFile, parseFixtures, type FixtureMap } from './fixtures.ts';
 import { MediaProbeError, probeMedia } from './media-probe.ts';
 import { MultipartParseError, readMultipart, UploadTooLargeError } from './multipart.ts';
 import {
   resolveOptions,
+  validateFaults,
   type EmulatorFaults,
   type EmulatorOptions,
   type ResolvedOptions,
 } from './options.ts';
-import { TaskScheduler, type SchedulerStats } from './task-scheduler.ts';
+import { TaskScheduler, TaskState, type SchedulerStats } from './task-scheduler.ts';
 import { RequestKind, type AccountingSnapshot } from './accounting.ts';
 
 /** Path of the referential deepfake detection endpoint; tasks live under `<this>/<task_id>`. */
@@ -29,7 +33,10 @@ const STATUS_PATH = '/api/system/status';
  * Dev-only admin routes (with `admin: true`), outside the platform's `/api/` paths:
  * `GET <ADMIN_PREFIX>/accounting` → {@link AccountingSnapshot}; `POST <ADMIN_PREFIX>/accounting/reset`
  * → 204, a new measurement window; `PUT <ADMIN_PREFIX>/model` with JSON
- * `{ capacity?, processing?: { fixedMs?, baseMs?, perAudioSecondMs? } }` → 200 with the model now in force.
+ * `{ capacity?, processing?: { fixedMs?, baseMs?, perAudioSecondMs? } }` → 200 with the model now in force;
+ * `GET <ADMIN_PREFIX>/faults` → `{ faults, injected }` (the faults in force, counts injected so far);
+ * `POST <ADMIN_PREFIX>/faults` with JSON {@link EmulatorFaults} → 200, replaces every fault (400 when
+ * invalid); `POST <ADMIN_PREFIX>/restart` → 204, forgets every task like an appliance restart.
  */
 export const ADMIN_PREFIX = '/_emulator';
 
@@ -42,8 +49,13 @@ export interface RunningEmulator {
   close(): Promise<void>;
   /** Forgets every task, like an appliance restart: polls of earlier tasks then answer 404. */
   restart(): void;
-  /** Replaces the injected faults (see `EmulatorFaults`). */
+  /**
+   * Replaces the injected faults (see `EmulatorFaults`).
+   * @throws RangeError for invalid faults.
+   */
   setFaults(faults: EmulatorFaults): void;
+  /** Faults injected so far by kind, e.g. `{ "submit:503": 4, "task:vanish": 1 }`. */
+  faultsInjected(): FaultCounts;
   /**
    * Adds or replaces fixtures by SHA-256; replaced hashes count tasks from zero again.
    * @throws FixtureError for a malformed map.
@@ -64,6 +76,15 @@ interface Context {
   fallbackOrigin: string;
 }
 
+/**
+ * Serve HTTPS with this key and certificate (PEM), e.g. to test a platform whose certificate is
+ * signed by a private CA (DETECTOR_CA_FILE). `url` is then `https://…`.
+ */
+export interface EmulatorTls {
+  key: string | Buffer;
+  cert: string | Buffer;
+}
+
 type Role = 'reference' | 'questioned';
 const FIELDS: Record<Role, string> = { reference: 'file_reference', questioned: 'file_questioned' };
 
@@ -76,7 +97,9 @@ const FIELDS: Record<Role, string> = { reference: 'file_reference', questioned: 
  * await fetch(`${emulator.url}/api/system/info`); // {"version":"4.0.0-emulator"}
  * await emulator.close();
  */
-export async function startEmulator(options: Partial<EmulatorOptions> = {}): Promise<RunningEmulator> {
+export async function startEmulator(
+  options: Partial<EmulatorOptions> & { tls?: EmulatorTls } = {},
+): Promise<RunningEmulator> {
   const resolved = resolveOptions(options);
   const fixtures = new FixtureBook(
     typeof resolved.fixtures === 'string'
@@ -93,11 +116,15 @@ export async function startEmulator(options: Partial<EmulatorOptions> = {}): Pro
     fallbackOrigin: '',
   };
 
-  const server = createServer(
-    // The appliance's "single upload duration" limit: the whole request must arrive in time (408).
-    { requestTimeout: resolved.uploadTimeoutMs, headersTimeout: Math.min(60_000, resolved.uploadTimeoutMs) },
-    (req, res) => serve(ctx, req, res),
-  );
+  // The appliance's "single upload duration" limit: the whole request must arrive in time (408).
+  const timeouts = {
+    requestTimeout: resolved.uploadTimeoutMs,
+    headersTimeout: Math.min(60_000, resolved.uploadTimeoutMs),
+  };
+  const handler = (req: IncomingMessage, res: ServerResponse) => serve(ctx, req, res);
+  const server = options.tls
+    ? createTlsServer({ ...timeouts, key: options.tls.key, cert: options.tls.cert }, handler)
+    : createServer(timeouts, handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(resolved.port, resolved.host, () => {
@@ -106,7 +133,7 @@ export async function startEmulator(options: Partial<EmulatorOptions> = {}): Pro
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${loopbackFor(resolved.host)}:${port}`;
+  const url = `${options.tls ? 'https' : 'http'}://${loopbackFor(resolved.host)}:${port}`;
   ctx.fallbackOrigin = url;
 
   let closing: Promise<void> | undefined;
@@ -121,8 +148,12 @@ export async function startEmulator(options: Partial<EmulatorOptions> = {}): Pro
       });
       return closing;
     },
-    restart: () => scheduler.restart(),
-    setFaults: (faults) => ctx.faults.set(faults),
+    restart: () => restartTasks(ctx),
+    setFaults: (faults) => {
+      validateFaults(faults);
+      ctx.faults.set(faults);
+    },
+    faultsInjected: () => ctx.faults.injected(),
     addFixtures: (map) => fixtures.add(parseFixtures(map)),
     stats: () => scheduler.stats(),
     accounting: () => scheduler.ledger.snapshot(scheduler.capacity),
@@ -248,21 +279,100 @@ async function admin(ctx: Context, req: IncomingMessage, res: ServerResponse, pa
     });
     return sendJson(res, 200, { capacity: scheduler.capacity });
   }
+  if (path === `${ADMIN_PREFIX}/faults`) {
+    if (req.method === 'GET')
+      return sendJson(res, 200, { faults: ctx.faults.current(), injected: ctx.faults.injected() });
+    allowOnly(req, path, 'POST');
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let faults: EmulatorFaults;
+    try {
+      faults = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as EmulatorFaults;
+      validateFaults(faults);
+    } catch (err) {
+      throw new ApiError(400, ErrorType.RequestInvalid, err instanceof Error ? err.message : String(err));
+    }
+    ctx.faults.set(faults);
+    return sendJson(res, 200, { faults: ctx.faults.current() });
+  }
+  if (path === `${ADMIN_PREFIX}/restart`) {
+    allowOnly(req, path, 'POST');
+    restartTasks(ctx);
+    res.writeHead(204).end();
+    return;
+  }
   throw notFound(`No such admin endpoint: ${path}`);
+}
+
+/** Forgets every task, like an appliance restart. */
+function restartTasks(ctx: Context): void {
+  ctx.scheduler.restart();
+  ctx.faults.forgetTasks();
+}
+
+/** Reads `bytes` of the request body (or all of it), then resets the connection: a reset mid-upload. */
+async function resetAfter(req: IncomingMessage, bytes: number): Promise<void> {
+  const socket = req.socket; // detached from `req` once the loop below stops reading
+  let received = 0;
+  for await (const chunk of req) {
+    received += (chunk as Buffer).byteLength;
+    if (received >= bytes) break;
+  }
+  socket.destroy();
+}
+
+/** The request body read at `bytesPerSecond`, as a request `readMultipart` accepts (a slow upload). */
+function throttled(req: IncomingMessage, bytesPerSecond: number): IncomingMessage {
+  async function* slowly(): AsyncGenerator<Buffer> {
+    for await (const chunk of req) {
+      const buffer = chunk as Buffer;
+      // Pieces of a tenth of a second each, so the pace is even whatever the chunk size.
+      const piece = Math.max(1, Math.floor(bytesPerSecond / 10));
+      for (let offset = 0; offset < buffer.byteLength; offset += piece) {
+        const part = buffer.subarray(offset, offset + piece);
+        await delay((part.byteLength / bytesPerSecond) * 1000);
+        yield part;
+      }
+    }
+  }
+  return Object.assign(Readable.from(slowly(), { objectMode: false }), {
+    headers: req.headers,
+  }) as unknown as IncomingMessage;
+}
+
+/** Sends headers and half the body, then resets the connection: an answer cut mid-way. */
+function sendCut(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': text.byteLength,
+  });
+  res.write(text.subarray(0, Math.floor(text.byteLength / 2)), () => res.socket?.destroy());
 }
 
 /** POST: validate, store and queue a task; 202 with its Location. */
 async function submit(ctx: Context, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const { options, scheduler } = ctx;
+  const stall = ctx.faults.takeStall('submit');
+  if (stall !== undefined) await delay(stall);
+  const resetAt = ctx.faults.takeResetMidUpload();
+  if (resetAt !== undefined) return resetAfter(req, resetAt);
   const fault = ctx.faults.take('submitStatus');
   if (fault) throw fault;
 
   // Refuse a declared oversize body before reading a byte of it.
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > options.maxUploadBytes) throw tooLarge(options.maxUploadBytes);
+  const slow = ctx.faults.takeSlowUpload();
   let form: FormData;
   try {
-    form = await readMultipart(req, options.maxUploadBytes);
+    form = await readMultipart(slow === undefined ? req : throttled(req, slow), options.maxUploadBytes);
   } catch (err) {
     if (err instanceof UploadTooLargeError) throw tooLarge(options.maxUploadBytes);
     if (err instanceof MultipartParseError) throw new ApiError(400, ErrorType.RequestInvalid, err.message);
@@ -296,19 +406,29 @@ async function submit(ctx: Context, req: IncomingMessage, res: ServerResponse, u
       `The temporary input storage is full (${scheduler.storedBytes} of ${options.storageBytes} bytes used); retry later.`,
     );
   }
-  const plan = ctx.fixtures.planFor(createHash('sha256').update(questioned.bytes).digest('hex'));
+  const fixturePlan = ctx.fixtures.planFor(createHash('sha256').update(questioned.bytes).digest('hex'));
+  // A fixture (any plan beyond a plain "normal") wins over the fault rates.
+  const hasFixture = Object.keys(fixturePlan).length > 1 || fixturePlan.outcome !== 'normal';
+  const plan = ctx.faults.planTask(fixturePlan, hasFixture);
   const doc = scheduler.submit({ reference: uploads.reference, questioned: uploads.questioned, plan });
+  ctx.faults.accepted(doc.task.task_id, hasFixture);
   const taskPath = `${RDD_ENDPOINT}/${doc.task.task_id}`;
   const location = options.relativeLocation ? taskPath : `${originOf(req, ctx.fallbackOrigin)}${taskPath}`;
+  if (ctx.faults.takeCutAnswer('submit')) return sendCut(res, 202, doc, { location, 'x-location': location });
   sendJson(res, 202, doc, { location, 'x-location': location });
 }
 
 /** GET: the task's document, or 404 when unknown, expired or lost. */
-function poll(ctx: Context, res: ServerResponse, id: string): void {
+async function poll(ctx: Context, res: ServerResponse, id: string): Promise<void> {
+  const stall = ctx.faults.takeStall('poll');
+  if (stall !== undefined) await delay(stall);
   const fault = ctx.faults.take('pollStatus');
   if (fault) throw fault;
-  const doc = ctx.scheduler.get(id);
-  if (!doc) throw notFound(`Task ${id} does not exist: wrong id, expired, or lost in a restart.`);
+  const found = ctx.scheduler.get(id);
+  if (!found) throw notFound(`Task ${id} does not exist: wrong id, expired, or lost in a restart.`);
+  // A task held by the `taskPendingLong` rate shows `pending` (no result yet) until its time is up.
+  const doc = ctx.faults.heldPending(id) ? { task: { ...found.task, state: TaskState.Pending } } : found;
+  if (ctx.faults.takeCutAnswer('poll')) return sendCut(res, 200, doc);
   sendJson(res, 200, doc);
 }
 
@@ -472,7 +592,9 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
 /** The origin the client used (its Host header), so absolute Locations work through port mappings. */
 function originOf(req: IncomingMessage, fallback: string): string {
   const host = req.headers.host;
-  return host ? `http://${host}` : fallback;
+  // Served over TLS (the `tls` option): the socket says so.
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  return host ? `${scheme}://${host}` : fallback;
 }
 
 /** A host clients can connect to: wildcard listens are reached over loopback. */

@@ -68,6 +68,18 @@ export async function startTemporal(options: TemporalOptions): Promise<TemporalS
     timeoutMs: options.timeoutMs,
     what: `namespace "${NAMESPACE}" served at ${address}`,
   });
+  // The dev server ignores --search-attribute for a database it did not create: a stack kept from
+  // before an attribute existed gets it here (what `rdd setup` does; idempotent).
+  if (options.dbFile !== undefined && (options.searchAttributes ?? true)) {
+    const { Connection } = await import('@temporalio/client');
+    const { setupCluster } = await import('../../src/starters/setup-action.ts');
+    const connection = await Connection.connect({ address });
+    try {
+      await setupCluster(connection, { namespace: NAMESPACE, retentionDays: 1 });
+    } finally {
+      await connection.close();
+    }
+  }
   if (uiUrl !== undefined) {
     await waitHealthy(child, async () => (await fetch(uiUrl, { signal: AbortSignal.timeout(2_000) })).ok, {
       timeoutMs: options.timeoutMs,

@@ -3,6 +3,8 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { PrepareDetectionInput, PreparedDetection } from '../shared/activity-types.ts';
+import { FailureType } from '../shared/failure-types.ts';
+import { formatMediaRef, type MediaRef } from '../shared/media.ts';
 import type { ScoreCacheLookup } from '../shared/score-cache.ts';
 import { SEARCH_ATTRIBUTES } from '../shared/search-attributes.ts';
 import type { DetectorClient } from './detector/types.ts';
@@ -24,7 +26,9 @@ const registered = new WeakMap<Client, { ok: boolean; atMs: number }>();
  * whether the namespace has this project's search attributes (asked once per worker; a "no" is
  * asked again after a minute).
  *
- * A permanent inspection failure is returned as `{ ok: false, failure }`, with the type, message
+ * The same object and channel as both reference and questioned is returned at once, before any
+ * read, as `{ ok: false, failure }` of type `InvalidInput` ({@link samePairMessage}): a recording
+ * compared with itself tells nothing. A permanent inspection failure is returned as `{ ok: false, failure }`, with the type, message
  * and details the workflow used to fail with: when both files fail permanently, the reference's
  * type, both messages (`<first>; and <second>`) and `details[0].failures`. A transient failure
  * (S3 unreachable) is thrown, and the local activity is retried. Idempotent: reads only.
@@ -46,6 +50,10 @@ export async function prepareDetection(
   );
   const searchAttributes = await searchAttributesRegistered(deps.platformCapacity?.temporal);
   const env = { capacityWorkflowId, searchAttributes };
+  if (sameRecording(input.reference, input.questioned)) {
+    const message = samePairMessage(input.reference);
+    return { ...env, ok: false, failure: { type: FailureType.InvalidInput, message } };
+  }
   const [reference, questioned] = await Promise.allSettled([
     inspectMedia(deps, { media: input.reference, role: 'reference' }),
     inspectMedia(deps, { media: input.questioned, role: 'questioned' }),
@@ -109,6 +117,23 @@ export async function prepareDetection(
     platform,
     ...(cache && { cache }),
   };
+}
+
+/** Whether two refs name the same channel of the same object (a mono file's channel is 0). */
+function sameRecording(a: MediaRef, b: MediaRef): boolean {
+  return a.bucket === b.bucket && a.key === b.key && (a.channel ?? 0) === (b.channel ?? 0);
+}
+
+/**
+ * The message of a detection whose reference and questioned are the same object and channel.
+ * Checked in this activity rather than the workflow's input check, so histories of workflows
+ * started before the check replay unchanged.
+ */
+function samePairMessage(media: MediaRef): string {
+  return (
+    `reference and questioned are the same recording ${formatMediaRef(media)} (channel ${media.channel ?? 0}): ` +
+    'a recording compared with itself tells nothing; choose a different questioned recording'
+  );
 }
 
 /** Whether every custom search attribute of this project is registered in the client's namespace. */

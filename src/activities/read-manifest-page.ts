@@ -342,7 +342,8 @@ function handleLine(
       if (state.columns === undefined) throw invalidInput(`the header line ${line} is not CSV`);
       problems.push({
         line,
-        reason: `not a CSV record: ${err instanceof Error ? err.message : String(err)}`,
+        // The line is parsed alone: csv-parse's "at line 1" would contradict the row's own line.
+        reason: `not a CSV record: ${(err instanceof Error ? err.message : String(err)).replace(/ at line \d+$/, '')}`,
       });
       return;
     }

@@ -159,7 +159,11 @@ export function toStorageFailure(err: unknown, what: string): unknown {
   if (status === 403) {
     return ApplicationFailure.create({
       type: FailureType.StorageAccessDenied,
-      message: `access to ${what} was denied: ${err.message}`,
+      // A HEAD's 403 has no body (the SDK says only "UnknownError"): say what S3 answered and what
+      // a 403 means, so the operator knows to look at the credentials and the bucket's policy.
+      message:
+        `access to ${what} was denied (${describeS3Answer(err, status)}): ` +
+        "check the worker's S3 credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) and the bucket's policy",
       nonRetryable: true,
     });
   }

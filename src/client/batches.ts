@@ -24,12 +24,15 @@ import {
   type BatchWorkflow,
 } from '../shared/batch.ts';
 import { capacityStateQuery, LeasePriority } from '../shared/platform-capacity.ts';
+import { BatchId } from '../shared/search-attributes.ts';
 import { DEFAULT_TASK_QUEUE } from '../shared/task-queues.ts';
+import { batchDetails, batchSummary } from '../shared/ui-text.ts';
 import { BatchUpdateRejectedError } from './batch-update-rejected-error.ts';
 import { canonicalJson, type DetectionFailure } from './detections.ts';
 import { DetectionIdConflictError } from './detection-id-conflict-error.ts';
 import { startIdempotently } from './idempotent-start.ts';
 import { reachable } from './reachable.ts';
+import { searchAttributesRegistered } from './search-attributes-registered.ts';
 import { TemporalUnreachableError } from './temporal-unreachable-error.ts';
 
 /** Options of `startBatch`. */
@@ -77,7 +80,10 @@ function hashOf(input: BatchInput): string {
 /**
  * Starts a batch, or finds the one already started under its id (`existing: true`): the same
  * request sent twice is one batch. A batch that failed is started afresh; its pairs already scored
- * come back as duplicates resolved from their results.
+ * come back as duplicates resolved from their results. Where the namespace has this project's
+ * search attributes, the batch starts with `BatchId` = its id, and sets it on every detection it
+ * starts (filter `BatchId="<id>"` in the Temporal UI). The batch id is the workflow id, which
+ * Temporal stores in the clear anyway, so the attribute exposes nothing new.
  * @throws DetectionIdConflictError when `options.id` names a batch of a different request.
  * @throws TemporalUnreachableError when Temporal does not answer (calling again is safe).
  * @example const { batchId } = await startBatch(client, { manifest: { bucket: 'media', key: 'pairs.csv' } })
@@ -97,6 +103,12 @@ export async function startBatch(
       args: [input],
       requestHash: hash,
       conflict: (workflowId) => new DetectionIdConflictError(workflowId),
+      staticSummary: batchSummary(id, input),
+      staticDetails: batchDetails(id, input),
+      // The batch sets BatchId on its children only when it carries one itself (it is registered).
+      ...((await searchAttributesRegistered(client)) && {
+        typedSearchAttributes: [{ key: BatchId, value: id }],
+      }),
     });
     return { batchId: id, existing };
   });

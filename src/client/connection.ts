@@ -16,35 +16,78 @@ import type { DataConverter } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AesGcmCodec } from './aes-gcm-codec.ts';
+import { loadEncryptionConfig } from './encryption-keys.ts';
 import { ConfigError } from '../config/config-error.ts';
 import type { Env } from '../config/env.ts';
 import { temporalAddressProblems } from '../config/temporal-address.ts';
 import { TemporalUnreachableError, transportReason } from './temporal-unreachable-error.ts';
 
 export { TemporalUnreachableError, transportReason };
+// Exported (not only loaded by path) so the library build (dist/) compiles the module.
+export { failureConverter as encodedFailureConverter } from './encoded-failure-converter.ts';
 
 /**
- * The data converter of every client and worker. Default payload conversion today; a payload codec
- * (encryption, compression) goes in `payloadCodecs` here, and nowhere else.
+ * The data converter of every client and worker without encryption keys: default payload
+ * conversion. With keys, `dataConverterFor(env)` adds the AES-256-GCM codec.
  */
 export const dataConverter: DataConverter = {};
 
+/** The failure converter module used with encryption (message and stack trace become a payload). */
+export const ENCODED_FAILURE_CONVERTER_PATH = fileURLToPath(
+  // .ts from source, .js from the built library (dist/).
+  new URL(`./encoded-failure-converter${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
+
+/** Converters already built, by the key variables' text, so every client of a process shares one. */
+const converters = new Map<string, DataConverter>();
+
 /**
- * The options every `Client` of ours is built with: the one data converter (and, later,
- * interceptors). Spread them into `new Client({ connection, namespace, ...clientOptions() })`.
- * @example const client = new Client({ connection, namespace, ...clientOptions() })
+ * The data converter `env` configures: `dataConverter` when neither RDD_ENCRYPTION_KEYS nor
+ * RDD_ENCRYPTION_KEYS_FILE is set; otherwise the AES-256-GCM codec (`AesGcmCodec`, the first key
+ * encrypts, all decrypt) and the encoded failure converter, so inputs, results, failure messages,
+ * queries, updates and summaries are all stored encrypted. Memoised per key configuration.
+ * @throws ConfigError when a key variable is invalid (naming the entry, never the key).
+ * @example new Client({ connection, dataConverter: dataConverterFor(process.env) })
  */
-export function clientOptions(): Pick<ClientOptions, 'dataConverter' | 'interceptors'> {
-  return { dataConverter };
+export function dataConverterFor(env: Env = process.env): DataConverter {
+  const cacheKey = JSON.stringify([env.RDD_ENCRYPTION_KEYS ?? '', env.RDD_ENCRYPTION_KEYS_FILE ?? '']);
+  let converter = converters.get(cacheKey);
+  if (converter === undefined) {
+    const encryption = loadEncryptionConfig(env);
+    converter = encryption
+      ? {
+          payloadCodecs: [new AesGcmCodec(encryption.keys)],
+          failureConverterPath: ENCODED_FAILURE_CONVERTER_PATH,
+        }
+      : dataConverter;
+    converters.set(cacheKey, converter);
+  }
+  return converter;
+}
+
+/**
+ * The options every `Client` of ours is built with: the data converter `env` configures (see
+ * `dataConverterFor`; default `process.env`). Spread them into `new Client({ connection,
+ * namespace, ...clientOptions(env) })`.
+ * @throws ConfigError when the encryption key variables are invalid.
+ * @example const client = new Client({ connection, namespace, ...clientOptions(env) })
+ */
+export function clientOptions(env: Env = process.env): Pick<ClientOptions, 'dataConverter' | 'interceptors'> {
+  return { dataConverter: dataConverterFor(env) };
 }
 
 /**
  * The options every `Worker` of ours (and every replay worker) is built with: the same data
- * converter as `clientOptions()`, so what a client encodes the worker decodes.
- * @example await Worker.create({ connection, taskQueue, activities, ...workerOptions() })
+ * converter as `clientOptions(env)`, so what a client encodes the worker decodes. A prebuilt
+ * workflow bundle must be built with the same `failureConverterPath` (scripts/bundle-workflows.ts).
+ * @throws ConfigError when the encryption key variables are invalid.
+ * @example await Worker.create({ connection, taskQueue, activities, ...workerOptions(env) })
  */
-export function workerOptions(): Pick<WorkerOptions, 'dataConverter' | 'interceptors'> {
-  return { dataConverter };
+export function workerOptions(env: Env = process.env): Pick<WorkerOptions, 'dataConverter' | 'interceptors'> {
+  return { dataConverter: dataConverterFor(env) };
 }
 
 /** The address used when neither TEMPORAL_ADDRESS nor a profile names one (envconfig's default). */
@@ -187,7 +230,7 @@ export async function connectClient(env: Env, options: ConnectClientOptions = {}
         connectTimeout: Math.max(1, Math.round(options.connectTimeoutMs)),
       }),
     });
-    return new Client({ connection, namespace, ...clientOptions() });
+    return new Client({ connection, namespace, ...clientOptions(env) });
   } catch (err) {
     if (isTemporalUnreachable(err)) throw new TemporalUnreachableError(temporalAddress(env), err);
     throw err;

@@ -26,7 +26,8 @@ import {
   type DetectionResult,
   type DetectionStatus,
 } from '../shared/detection.ts';
-import { detectInputProblems, workflowIdProblems } from '../shared/validate-input.ts';
+import { detectionDetails, detectionSummary } from '../shared/ui-text.ts';
+import { detectInputProblems, temporalIdProblems, workflowIdProblems } from '../shared/validate-input.ts';
 import {
   DEFAULT_TASK_QUEUE,
   DETECT_WORKFLOW_TYPE,
@@ -154,7 +155,9 @@ export function detectionId(input: DetectInput): string {
  * is `options.id` or `detectionId(input)`; a running or completed detection with that id is
  * returned (`existing: true`) and nothing new starts, so the same request sent twice yields one
  * workflow and one result. A detection with that id that ended without a result is started again.
- * Does not wait for the detection: see `waitForDetection`.
+ * Does not wait for the detection: see `waitForDetection`. The Temporal UI shows the start's static
+ * summary `detection of pair <tag> · threshold <t>` and details (`detectionSummary`,
+ * `detectionDetails`): a tag of the pair, never its keys.
  * @throws InvalidDetectionInputError when the request or `options.id` is unusable (a bucket or key
  *   S3 would refuse, a negative channel, a NaN threshold, …): thrown before any call to Temporal,
  *   so nothing is started.
@@ -176,9 +179,7 @@ export async function startDetection(
       ? []
       : input?.result?.key === undefined
         ? workflowIdProblems(options.id, 'id')
-        : options.id === ''
-          ? ['id must not be empty']
-          : []),
+        : temporalIdProblems(options.id, 'id')),
   ];
   if (problems.length > 0) throw new InvalidDetectionInputError(problems);
   const hash = requestHash(input);
@@ -191,6 +192,8 @@ export async function startDetection(
       args: [input],
       requestHash: hash,
       conflict: (id) => new DetectionIdConflictError(id),
+      staticSummary: detectionSummary(input),
+      staticDetails: detectionDetails(input),
     });
     return { workflowId, existing };
   });

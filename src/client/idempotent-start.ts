@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client, type Workflow } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 
 /** Memo keys an idempotently started workflow carries. Wire contract: renaming breaks the check on runs in flight. */
 export const StartMemo = {
@@ -24,6 +25,12 @@ export interface IdempotentStartRequest<W extends Workflow> {
   requestHash: string;
   /** The caller's error for an id taken by a different request (e.g. `DetectionIdConflictError`). */
   conflict: (workflowId: string) => Error;
+  /** One line the Temporal UI shows for the workflow (a payload: through the codec, if any). */
+  staticSummary?: string;
+  /** Markdown the Temporal UI shows on the workflow's page. */
+  staticDetails?: string;
+  /** Search attributes set at start (only ones registered in the namespace, or the start fails). */
+  typedSearchAttributes?: SearchAttributePair[];
 }
 
 /**
@@ -57,6 +64,9 @@ export async function startIdempotently<W extends Workflow>(
       // …a completed one is kept (WorkflowExecutionAlreadyStartedError), a failed one re-run.
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       memo: { [StartMemo.RequestHash]: requestHash, [StartMemo.StartToken]: token },
+      ...(request.staticSummary !== undefined && { staticSummary: request.staticSummary }),
+      ...(request.staticDetails !== undefined && { staticDetails: request.staticDetails }),
+      ...(request.typedSearchAttributes?.length && { typedSearchAttributes: request.typedSearchAttributes }),
     });
     runId = handle.firstExecutionRunId;
   } catch (err) {

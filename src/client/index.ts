@@ -30,11 +30,15 @@ export {
   clientOptions,
   connectClient,
   dataConverter,
+  dataConverterFor,
   isTemporalUnreachable,
   temporalAddress,
   workerOptions,
 } from './connection.ts';
 export { DetectionIdConflictError } from './detection-id-conflict-error.ts';
+export { AesGcmCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA } from './aes-gcm-codec.ts';
+export { loadEncryptionConfig, type EncryptionConfig, type EncryptionKey } from './encryption-keys.ts';
+export { DecryptionProblem, PayloadDecryptionError } from './payload-decryption-error.ts';
 export { InvalidDetectionInputError } from './invalid-detection-input-error.ts';
 export { ConfigError } from '../config/config-error.ts';
 export type { Env } from '../config/env.ts';

@@ -27,11 +27,14 @@ import {
   type ScheduleSpec,
 } from '@temporalio/client';
 import { BATCH_WORKFLOW_TYPE, type BatchInput } from '../shared/batch.ts';
+import { BatchId } from '../shared/search-attributes.ts';
 import { DEFAULT_TASK_QUEUE } from '../shared/task-queues.ts';
+import { batchSummary } from '../shared/ui-text.ts';
 import { BatchScheduleConflictError } from './batch-schedule-conflict-error.ts';
 import { BatchScheduleNotFoundError } from './batch-schedule-not-found-error.ts';
 import { canonicalJson } from './detections.ts';
 import { reachable } from './reachable.ts';
+import { searchAttributesRegistered } from './search-attributes-registered.ts';
 
 /** The id prefix of every batch schedule. */
 export const BATCH_SCHEDULE_PREFIX = 'batch-schedule-';
@@ -228,6 +231,12 @@ export async function createBatchSchedule(
           workflowId: scheduleId,
           taskQueue,
           args: [options.input as BatchInput],
+          staticSummary: `batch of schedule ${options.name} (${specText(options.spec)}) · ${batchSummary(scheduleId, options.input).replace(/^batch \S+ · /, '')}`,
+          // Each run's id is only known when it starts: the batch replaces this with its own id
+          // (and takes the attribute's presence as "registered" before setting it on its pairs).
+          ...((await searchAttributesRegistered(client)) && {
+            typedSearchAttributes: [{ key: BatchId, value: scheduleId }],
+          }),
         },
         policies: { ...BATCH_SCHEDULE_POLICIES },
         memo: { [Memo.RequestHash]: hash, [Memo.Spec]: options.spec },

@@ -19,6 +19,7 @@ import { eventRuleProblems, type EventRule } from '../shared/event-rules.ts';
 import { bucketNameProblems } from '../shared/s3-names.ts';
 import { SWEEP_WORKFLOW_TYPE, type SweepInput } from '../shared/sweep.ts';
 import { DEFAULT_TASK_QUEUE } from '../shared/task-queues.ts';
+import { sweepSummary } from '../shared/ui-text.ts';
 import { canonicalJson } from './detections.ts';
 import { isTemporalUnreachable } from './connection.ts';
 import { TemporalUnreachableError } from './temporal-unreachable-error.ts';
@@ -108,6 +109,10 @@ export async function ensureSweepSchedule(
     workflowId: scheduleId,
     taskQueue,
     args: [input],
+    staticSummary: sweepSummary(
+      input,
+      everyMs !== undefined ? `every ${options.every!.trim()}` : `cron "${cron}"`,
+    ),
   };
   try {
     await client.schedule.create({

@@ -77,6 +77,47 @@ export function addObservation(
 }
 
 /**
+ * Observations in a row that must all disagree with the model of the older ones, on the same side,
+ * before the older ones are dropped (`dropStaleRegime`).
+ */
+export const REGIME_CHANGE_RUN = 3;
+
+/**
+ * Drops the observations of a platform that has changed speed. The newest `REGIME_CHANGE_RUN`
+ * observations are compared with the model fitted to the older ones; when every one of them lies
+ * on the same side of it, outside a tolerance of max(2 × spread, 25 % of the prediction, 0.2 s),
+ * only those newest ones are kept. Returns a new array (the same content when nothing changed).
+ *
+ * Why: the Theil–Sen fit ignores a minority of disagreeing jobs by design, so after an upgrade, a
+ * reconfiguration or a change of load it would follow the platform only once half the window
+ * (25 jobs) disagreed, and a model that predicts too long makes every job wait out the
+ * prediction. A job **faster** than the model is one seen done before `prediction − tolerance`, or
+ * one seen done at its very first check (`afterSeconds` 0) before the prediction: a confident
+ * schedule's first check lands just before the prediction, so "already done" there means "done
+ * at some unknown earlier time". A job **slower** is one last seen unfinished after
+ * `prediction + tolerance`. Keeping only the newest observations also makes the model young again
+ * (fewer than `confidentAfterSamples`), so the next jobs probe early and bracket tightly.
+ * @example dropStaleRegime([...twentyObservationsAt10s, ...threeDoneAtFirstCheckOf10s]).length // 3
+ */
+export function dropStaleRegime(window: readonly CompletionObservation[]): CompletionObservation[] {
+  if (window.length <= REGIME_CHANGE_RUN) return [...window];
+  const newest = window.slice(-REGIME_CHANGE_RUN);
+  const model = fitCompletionModel(window.slice(0, -REGIME_CHANGE_RUN));
+  const sides = newest.map((observation) => sideOf(model, observation));
+  const changed = sides.every((side) => side === 'faster') || sides.every((side) => side === 'slower');
+  return changed ? [...newest] : [...window];
+}
+
+function sideOf(model: CompletionModel, observation: CompletionObservation): 'faster' | 'slower' | 'within' {
+  const predicted = predict(model, observation.audioSeconds);
+  const tolerance = Math.max(2 * model.spreadSeconds, 0.25 * predicted, 0.2);
+  if (observation.afterSeconds > predicted + tolerance) return 'slower';
+  if (observation.beforeSeconds < predicted - tolerance) return 'faster';
+  if (observation.afterSeconds <= 0 && observation.beforeSeconds <= predicted) return 'faster';
+  return 'within';
+}
+
+/**
  * Fits `base + rate × audio` to the observations, robustly:
  * - with audio lengths that differ by at least 1 s between some pairs and ≥ 3 observations, the
  *   Theil–Sen estimator (rate = median of the pairwise slopes; base = median of `y − rate × x`),
@@ -172,7 +213,7 @@ export const DEFAULT_CHECK_PLAN: Omit<CheckPlan, 'minInterval' | 'backoff' | 'ma
  *   probes at a quarter of the prediction and grows ×1.6 towards it, so a platform faster than
  *   assumed is still bracketed tightly (and learnt);
  * - from `lead` before the prediction to `denseWindow` (or 30 % of the prediction) after it, checks
- *   every `denseInterval`, growing by `denseGrowth`; then `minInterval` × `backoff`ⁿ up to `maxInterval`.
+ *   every `denseInterval` (or `lead` / 4 when the spread is wide), growing by `denseGrowth`; then `minInterval` × `backoff`ⁿ up to `maxInterval`.
  * @example nextCheckAt({ predicted: 10, spreadSeconds: 0, samples: 9, plan, previous: -1, previousInterval: 0 }) // { at: 9.8, interval: 0 }
  */
 export function nextCheckAt(args: {
@@ -200,7 +241,9 @@ export function nextCheckAt(args: {
     return { at, interval: 0 };
   }
   if (previous < denseUntil) {
-    const interval = previousInterval > 0 ? previousInterval * plan.denseGrowth : plan.denseInterval;
+    // A wide spread gets a coarser start (four steps across the lead), not dozens of 0.2 s checks.
+    const first = Math.max(plan.denseInterval, lead / 4);
+    const interval = previousInterval > 0 ? previousInterval * plan.denseGrowth : first;
     return { at: previous + interval, interval };
   }
   const interval =

@@ -5,7 +5,7 @@
  */
 import type { DetectInput } from './detection.ts';
 import type { MediaRef } from './media.ts';
-import { bucketNameProblems, objectKeyProblems } from './s3-names.ts';
+import { bucketNameProblems, objectKeyProblems, utf8Length } from './s3-names.ts';
 
 export { bucketNameProblems, defaultResultKey, objectKeyProblems, workflowIdProblems } from './s3-names.ts';
 
@@ -83,4 +83,24 @@ export function detectInputProblems(input: unknown): string[] {
   }
   problems.push(...positiveNumbers('polling', value.polling), ...positiveNumbers('resubmit', value.resubmit));
   return problems;
+}
+
+/**
+ * Longest workflow id the Temporal server takes, in UTF-8 bytes: its default `limit.maxIDLength`
+ * (the server answers `INVALID_ARGUMENT: WorkflowId exceeds maximum allowed length (N/1000)`).
+ */
+export const TEMPORAL_MAX_ID_BYTES = 1000;
+
+/**
+ * The problems of a workflow id that only Temporal's rules bind (its result key is given, so the id
+ * becomes no key): empty, or over {@link TEMPORAL_MAX_ID_BYTES}. Pure; empty when usable. Checked
+ * before a start, so the user reads which id is wrong instead of the server's "Failed to start Workflow".
+ * @example temporalIdProblems('x'.repeat(1001), 'id') // ['id is 1001 bytes, over the 1000 bytes Temporal allows']
+ */
+export function temporalIdProblems(id: string, label = 'workflow id'): string[] {
+  if (id === '') return [`${label} must not be empty`];
+  const bytes = utf8Length(id);
+  return bytes > TEMPORAL_MAX_ID_BYTES
+    ? [`${label} is ${bytes} bytes, over the ${TEMPORAL_MAX_ID_BYTES} bytes Temporal allows`]
+    : [];
 }

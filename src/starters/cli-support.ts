@@ -66,8 +66,12 @@ export interface LocalUpload {
  *   // 'questioned s3://b/media/9f.wav (local file ./q.wav) is empty'
  */
 export function withLocalPaths(text: string, uploads: readonly LocalUpload[]): string {
+  // One note per object: the same file given twice is one upload, named once.
+  const seen = new Set<string>();
   return uploads.reduce((out, { path, ref }) => {
     const url = formatMediaRef(ref);
+    if (seen.has(url)) return out;
+    seen.add(url);
     return out.split(url).join(`${url} (local file ${path})`);
   }, text);
 }

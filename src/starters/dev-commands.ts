@@ -70,6 +70,11 @@ export function emulatorCommand() {
     )
     .option('--max-audio-seconds <s>', 'longer audio ends "rejected" (default 7200)', positive)
     .option('--fixtures <file>', 'JSON fixtures keyed by SHA-256 of the questioned file')
+    .option(
+      '--faults <json|file>',
+      'injected faults (dev/emulator/options.ts EmulatorFaults), e.g. \'{"rates":{"seed":1,"submit5xx":0.1}}\'',
+    )
+    .option('--admin', 'serve the dev-only admin routes under /_emulator/ (faults, restart, accounting)')
     .option('--quiet', 'no request log')
     .addHelpText(
       'after',

@@ -13,6 +13,7 @@ import { Command, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { detectCommand } from './detect-command.ts';
 import { batchCommand } from './batch-command.ts';
 import { calibrateCommand } from './calibrate-command.ts';
+import { codecServerCommand } from './codec-server-command.ts';
 import { demoCommand, emulatorCommand, stackCommand } from './dev-commands.ts';
 import { EXIT_CODES_HELP, ExitCode, helpHint, reportError } from './exit-codes.ts';
 import { platformCommand } from './platform-command.ts';
@@ -27,6 +28,7 @@ import { workerCommand } from './worker-command.ts';
 const COMMANDS: readonly (() => CommandUnknownOpts)[] = [
   workerCommand,
   serveCommand,
+  codecServerCommand,
   setupCommand,
   detectCommand,
   batchCommand,

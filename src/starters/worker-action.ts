@@ -8,6 +8,7 @@ import { loadWorkerConfig } from '../config.ts';
 import { createS3Client } from '../storage/s3-client.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import { checkResultBucket } from './result-bucket-check.ts';
+import { checkPlatformTrust } from './platform-trust-check.ts';
 import { withStackEnv } from './stack-env.ts';
 
 import { createDetectionWorker } from '../worker.ts';
@@ -43,6 +44,8 @@ export async function worker(): Promise<void> {
   } finally {
     s3.destroy();
   }
+  // A platform certificate the worker does not trust is fixed by configuration: exit 2 now.
+  await checkPlatformTrust(config.detector);
   // After the S3 check (an installed Runtime keeps a failed start-up process alive), before the
   // first connection: the Runtime holds the JSON logger and the Prometheus exporter.
   const { logger, metricsUrl } = installWorkerRuntime({
@@ -77,12 +80,12 @@ export async function worker(): Promise<void> {
   let health: HealthServer | undefined;
   let stopGauge: (() => void) | undefined;
   try {
-    const created = await createDetectionWorker({ connection, namespace, config });
+    const created = await createDetectionWorker({ connection, namespace, config, env });
     detector = created.detector;
     // Answers 503 until run() polls, and again from the moment shutdown begins.
     if (telemetry?.healthBind) health = await startHealthServer(created.worker, telemetry.healthBind);
     if (metricsUrl !== undefined) {
-      const client = new Client({ connection, namespace, ...clientOptions() });
+      const client = new Client({ connection, namespace, ...clientOptions(env) });
       stopGauge = startCapacityGauge({ client, platformUrl: created.detector.baseUrl });
     }
     logger.info(

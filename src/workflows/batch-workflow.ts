@@ -17,6 +17,9 @@ import {
   TerminatedFailure,
   TimeoutFailure,
   setWorkflowOptions,
+  patched,
+  setCurrentDetails,
+  upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
@@ -44,6 +47,8 @@ import { FailureType } from '../shared/failure-types.ts';
 import { formatMediaRef } from '../shared/media.ts';
 import { bucketNameProblems, objectKeyProblems, utf8Length, workflowIdProblems } from '../shared/s3-names.ts';
 import { DETECT_WORKFLOW_TYPE, type DetectWorkflow } from '../shared/workflows.ts';
+import { BatchId } from '../shared/search-attributes.ts';
+import { batchCurrentDetails, detectionDetails, detectionSummary } from '../shared/ui-text.ts';
 import { batchFailureMessage, CANCELLED_PAIR_MESSAGE } from '../shared/batch-failure-message.ts';
 import { BATCH_REPORT, BATCH_STORAGE } from './activity-options.ts';
 import { versioningBehavior } from './versioning-behavior.ts';
@@ -82,6 +87,13 @@ setWorkflowOptions(versioningBehavior('AUTO_UPGRADE'), batchWorkflow);
  *   cancelling the workflow) stops starting, cancels every child in flight and waits until each is
  *   closed, then writes the reports: the batch completes with status `cancelled`.
  *
+ * In the Temporal UI (patch `ui-summaries`; batches started before it run as they did): the
+ * current details count the rows (`412/1000 done, 3 failed, 8 in flight`), every child starts with
+ * a static summary naming its pair by a tag (never a key) and, when the batch itself carries
+ * `BatchId` (the client sets it where the search attributes are registered), with `BatchId` = the
+ * batch id, so `BatchId="<id>"` lists the batch and all its detections. A batch started by a
+ * schedule carries the schedule's id and replaces it with its own.
+ *
  * Fails `InvalidInput` for a malformed input or manifest header; manifest lines that are not
  * pairs are rows, not failures.
  */
@@ -117,6 +129,13 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   let phase: BatchPhase = state.paused ? 'paused' : 'running';
   // Children run in a scope of their own, so `cancel` cancels them all and nothing else.
   const children = new CancellationScope();
+  // The UI's text and BatchId on the children: only for runs started on this code (patch marker).
+  const uiSummaries = patched('ui-summaries');
+  // BatchId present at start means the namespace has the search attributes registered.
+  const startedWith = info.typedSearchAttributes.get(BatchId);
+  const tagChildren = uiSummaries && startedWith !== undefined;
+  // A run started by a schedule carries the schedule's id: the batch is this run.
+  if (tagChildren && startedWith !== batchId) upsertSearchAttributes([{ key: BatchId, value: batchId }]);
 
   const progress = (): BatchProgress => {
     const total = state.manifestDone ? counters.recorded + inFlight.size + state.pending.length : null;
@@ -152,6 +171,11 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     };
   };
   setHandler(progressQuery, progress);
+  /** Refreshes the UI's current details (no command: nothing in the history, replay-safe). */
+  const show = () => {
+    if (uiSummaries) setCurrentDetails(batchCurrentDetails(progress()));
+  };
+  show();
   const refuseWhenEnding = () => {
     if (cancelled) throw new Error('the batch is cancelled');
     if (finishing) throw new Error('the batch is finishing');
@@ -161,6 +185,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     () => {
       state.paused = true;
       if (phase === 'running') phase = 'paused';
+      show();
       return progress();
     },
     {
@@ -175,6 +200,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     () => {
       state.paused = false;
       if (phase === 'paused') phase = 'running';
+      show();
       return progress();
     },
     {
@@ -189,6 +215,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     async () => {
       cancelled = true;
       children.cancel();
+      show();
       // Answer once every child is closed: "cancelled" then means nothing runs.
       await condition(() => inFlight.size === 0);
       return progress();
@@ -199,6 +226,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   const record = (row: BatchReportRow) => {
     rows.push(row);
     counters.recorded += 1;
+    show();
   };
   const recordProblem = (problem: ManifestProblem) => {
     counters.invalid += 1;
@@ -238,9 +266,15 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   const runPair = async (pair: BatchPair): Promise<void> => {
     let row: BatchReportRow;
     try {
+      const args = childInput(pair);
       const handle = await startChild<DetectWorkflow>(DETECT_WORKFLOW_TYPE, {
         workflowId: pair.childId,
-        args: [childInput(pair)],
+        args: [args],
+        ...(uiSummaries && {
+          staticSummary: `${detectionSummary(args)}${pair.line === null ? '' : ` · line ${pair.line}`}`,
+          staticDetails: detectionDetails(args),
+        }),
+        ...(tagChildren && { typedSearchAttributes: [{ key: BatchId, value: batchId }] }),
         cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -275,6 +309,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       await appendBatchRows({ batchId, runIndex: state.runIndex, output: input.output, rows });
     }
     phase = 'reporting';
+    show();
     const summary = await writeBatchReport({
       batchId,
       output: input.output,
@@ -284,6 +319,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       finishedAt: new Date().toISOString(),
     });
     phase = 'done';
+    show();
     await condition(allHandlersFinished);
     return { ...summary, runs: state.runIndex + 1 };
   };
@@ -305,6 +341,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
         startsThisRun += 1;
         inFlight.set(pair.childId, pair);
         void children.run(() => runPair(pair));
+        show();
         continue;
       }
       const page = await readManifestPage({
@@ -321,10 +358,12 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       state.manifestDone = page.nextCursor === null;
       state.pending.push(...page.pairs);
       for (const problem of page.problems) recordProblem(problem);
+      show();
       // A page of invalid lines starts nothing but still grows the history.
       startsThisRun += page.problems.length > 0 ? Math.ceil(page.problems.length / 10) : 0;
     }
     phase = cancelled ? 'cancelling' : 'draining';
+    show();
     await condition(() => inFlight.size === 0);
 
     const more = state.pending.length > 0 || !state.manifestDone;

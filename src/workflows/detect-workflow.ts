@@ -4,6 +4,7 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   setWorkflowOptions,
   sleep,
@@ -35,6 +36,7 @@ import {
   DetectionVerdict,
   PlatformJobId,
 } from '../shared/search-attributes.ts';
+import { clockTime, pairTag, shortJobId } from '../shared/ui-text.ts';
 import { defaultResultKey, detectInputProblems, workflowIdProblems } from '../shared/validate-input.ts';
 import { statusQuery } from '../shared/workflows.ts';
 import {
@@ -91,7 +93,10 @@ setWorkflowOptions(versioningBehavior('PINNED'), detectWorkflow);
  * (the estimate learns); the result is written by a local activity. A job predicted to take over
  * 5 minutes waits on a durable timer first. Search attributes (when registered in the namespace):
  * `PlatformJobId` and `DetectionPhase=waiting` after the submit, the phase, verdict and score (or
- * `DetectionFailure`) at the end.
+ * `DetectionFailure`) at the end. The Temporal UI's current details say where it stands ("submitted,
+ * job 3f2a9c1b…, waiting (predicted done at 14:02:07 UTC)"), and every activity and timer carries a
+ * summary ("inspect reference + questioned", "upload pair …", "wait for job …", "record result"),
+ * so the event timeline reads as the story of the detection (no commands added: replay-safe).
  *
  * Fails with a non-retryable ApplicationFailure whose `type` is a `FailureType` and whose message
  * names the bad input. Cancelling it cancels the in-flight activity and records nothing. Input
@@ -113,6 +118,7 @@ export async function detectWorkflow(input: DetectInput): Promise<DetectionResul
     });
   }
   const { workflowId, startTime } = workflowInfo();
+  setCurrentDetails('inspecting both recordings, reading the platform info and the score cache');
   const polling: PollingPolicy = { ...DEFAULT_POLLING, ...input.polling };
   const resubmit: ResubmitPolicy = { ...DEFAULT_RESUBMIT, ...input.resubmit };
   const threshold = input.threshold ?? 0;
@@ -132,13 +138,18 @@ export async function detectWorkflow(input: DetectInput): Promise<DetectionResul
   const held: { lease?: { capacityWorkflowId: string; leaseId: string } | undefined } = {};
 
   try {
-    const prepared: PreparedDetection = await prepareDetection({
-      reference: input.reference,
-      questioned: input.questioned,
-      config: input.config,
-      params: input.params,
-      cache: input.cache !== false,
-    });
+    const prepared: PreparedDetection = await prepareDetection.executeWithOptions(
+      { summary: 'inspect reference + questioned, platform info, score cache' },
+      [
+        {
+          reference: input.reference,
+          questioned: input.questioned,
+          config: input.config,
+          params: input.params,
+          cache: input.cache !== false,
+        },
+      ],
+    );
     searchAttributes = prepared.searchAttributes;
     if (!prepared.ok) {
       throw ApplicationFailure.create({
@@ -154,6 +165,7 @@ export async function detectWorkflow(input: DetectInput): Promise<DetectionResul
         { input, reference, questioned, platform, threshold, status },
         prepared.cache,
       );
+      setCurrentDetails(doneDetails(result));
       upsert(finalAttributes(result));
       return result;
     }
@@ -172,13 +184,15 @@ export async function detectWorkflow(input: DetectInput): Promise<DetectionResul
     );
 
     status.phase = 'recording';
+    const verdict = verdictFor(job.score, threshold);
+    setCurrentDetails(`job ${shortJobId(job.jobId)} done (${verdict}); recording the result`);
     const request = {
       result: {
         workflowId,
         reference: recorded(reference, job.referenceSha256),
         questioned: recorded(questioned, job.questionedSha256),
         score: job.score,
-        verdict: verdictFor(job.score, threshold),
+        verdict,
         threshold,
         jobId: job.jobId,
         platform,
@@ -201,20 +215,25 @@ export async function detectWorkflow(input: DetectInput): Promise<DetectionResul
     };
     let result: DetectionResult;
     try {
-      result = await recordDetectionResult(request);
+      result = await recordDetectionResult.executeWithOptions({ summary: `record result: ${verdict}` }, [
+        request,
+      ]);
     } catch (err) {
       if (isCancellation(err)) throw err;
       throw resultNotRecorded(err, request);
     }
     status.phase = 'done';
+    setCurrentDetails(doneDetails(result));
     upsert(finalAttributes(result));
     return result;
   } catch (err) {
     status.phase = 'failed';
     await releaseHeld(held);
     const failure = surfacePermanentFailure(err);
-    if (!isCancellation(err)) {
+    if (isCancellation(err)) setCurrentDetails('cancelled');
+    else {
       const type = failure instanceof ApplicationFailure ? failure.type : undefined;
+      setCurrentDetails(`failed: ${type ?? 'Error'}`);
       upsert([
         { key: DetectionPhase, value: 'failed' },
         { key: DetectionFailure, value: type ?? 'Error' },
@@ -222,6 +241,15 @@ export async function detectWorkflow(input: DetectInput): Promise<DetectionResul
     }
     throw failure;
   }
+}
+
+/** The current details of a recorded result: verdict, score against the threshold, cache. */
+function doneDetails(result: DetectionResult): string {
+  const score =
+    result.score === null
+      ? 'no score'
+      : `score ${result.score} ${result.score >= result.threshold ? '≥' : '<'} threshold ${result.threshold}`;
+  return `done: ${result.verdict} (${score})${result.cached ? ', from the score cache' : ''}; result recorded`;
 }
 
 /** The search attributes of a recorded result: phase `done`, the verdict and (when not null) the score. */
@@ -277,20 +305,33 @@ async function runDetection(run: DetectionRun): Promise<FinishedJob> {
     held.lease = lease;
     status.phase = 'submitting';
     status.lease = { ...lease, granted: false };
-    const job = await submitDetectionJob({
-      reference,
-      questioned,
-      config: input.config,
-      params: input.params,
-      correlationId: workflowId,
-      lease: {
-        leaseId: lease.leaseId,
-        holderWorkflowId: workflowId,
-        holderRunId: runId,
-        priority: batch ? LeasePriority.Batch : LeasePriority.Interactive,
-        ...(batch && { fairnessKey: input.batchId }),
+    const submission = status.submissions + 1;
+    setCurrentDetails(
+      `submission ${submission}: waiting for platform capacity (a lease), then uploading the pair` +
+        (submission > 1 ? ` again (${resubmissions.lost} lost, ${resubmissions.failed} failed so far)` : ''),
+    );
+    const tag = pairTag(input.reference, input.questioned);
+    const job = await submitDetectionJob.executeWithOptions(
+      {
+        summary: `upload pair ${tag} to the platform (submission ${submission}, after a capacity lease)`,
       },
-    });
+      [
+        {
+          reference,
+          questioned,
+          config: input.config,
+          params: input.params,
+          correlationId: workflowId,
+          lease: {
+            leaseId: lease.leaseId,
+            holderWorkflowId: workflowId,
+            holderRunId: runId,
+            priority: batch ? LeasePriority.Batch : LeasePriority.Interactive,
+            ...(batch && { fairnessKey: input.batchId }),
+          },
+        },
+      ],
+    );
     const submittedAt = new Date().toISOString();
     status.submissions += 1;
     uploads += job.attempt ?? 1;
@@ -307,32 +348,53 @@ async function runDetection(run: DetectionRun): Promise<FinishedJob> {
     const estimate = learnt && learnt.samples > 0 ? learnt : prior;
     const predicted = predictSeconds(estimate, audioSeconds);
     status.nextCheckAt = new Date(Date.now() + predicted * 1000).toISOString();
+    const shortId = shortJobId(job.jobId);
+    const doneAt = clockTime(status.nextCheckAt);
     // A long job waits on a durable timer, holding no worker slot, until shortly before its finish.
-    if (predicted > LONG_JOB_SECONDS) await sleep((predicted - LONG_JOB_MARGIN_SECONDS) * 1000);
-    const end = await awaitDetectionJob({
-      job,
-      audioSeconds,
-      acceptedAtMs: job.acceptedAtMs ?? Date.now(),
-      estimate,
-      polling: {
-        minInterval: polling.minInterval,
-        maxInterval: polling.maxInterval,
-        backoff: polling.backoff,
-      },
-      lease,
-    });
+    if (predicted > LONG_JOB_SECONDS) {
+      const wakeAt = clockTime(Date.now() + (predicted - LONG_JOB_MARGIN_SECONDS) * 1000);
+      setCurrentDetails(
+        `submitted, job ${shortId}, sleeping until ${wakeAt} (predicted done at ${doneAt}), then checking`,
+      );
+      await sleep((predicted - LONG_JOB_MARGIN_SECONDS) * 1000, {
+        summary: `wait for job ${shortId} until shortly before its predicted finish`,
+      });
+    }
+    setCurrentDetails(`submitted, job ${shortId}, waiting (predicted done at ${doneAt})`);
+    const end = await awaitDetectionJob.executeWithOptions(
+      { summary: `wait for job ${shortId} (predicted done at ${doneAt})` },
+      [
+        {
+          job,
+          audioSeconds,
+          acceptedAtMs: job.acceptedAtMs ?? Date.now(),
+          estimate,
+          polling: {
+            minInterval: polling.minInterval,
+            maxInterval: polling.maxInterval,
+            backoff: polling.backoff,
+          },
+          lease,
+        },
+      ],
+    );
     // The activity released the lease as soon as it saw the job terminal.
     held.lease = undefined;
     delete status.lease;
     status.checks += end.checks;
     status.nextCheckAt = null;
     status.lastState = end.state;
+    if (end.state !== 'done')
+      setCurrentDetails(
+        `job ${shortId} ${end.state} after ${status.checks} checks; deciding whether to resubmit`,
+      );
     const finished = await settleTerminalJob(end, job, {
       submittedAt,
       uploads,
       resubmissions,
       resubmit,
       polling,
+      timerSummaries: true,
     });
     if (finished) return finished;
   }
@@ -354,6 +416,7 @@ async function recordCached(
   const { entry } = lookup;
   const { workflowId, startTime } = workflowInfo();
   status.phase = 'recording';
+  setCurrentDetails('answered from the score cache; recording the result');
   status.jobId = entry.jobId;
   status.lastState = 'done';
   const request = {
@@ -381,7 +444,10 @@ async function recordCached(
   };
   let result: DetectionResult;
   try {
-    result = await recordDetectionResult(request);
+    result = await recordDetectionResult.executeWithOptions(
+      { summary: `record result from the score cache: ${request.result.verdict}` },
+      [request],
+    );
   } catch (err) {
     if (isCancellation(err)) throw err;
     throw resultNotRecorded(err, request);

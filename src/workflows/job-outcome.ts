@@ -54,6 +54,8 @@ export async function settleTerminalJob(
     resubmissions: Resubmissions;
     resubmit: ResubmitPolicy;
     polling: PollingPolicy;
+    /** Give the back-off timer a summary for the UI (the lean path; v1 issues its commands unchanged). */
+    timerSummaries?: boolean;
   },
 ): Promise<FinishedJob | undefined> {
   const { resubmissions, resubmit, polling } = run;
@@ -75,7 +77,7 @@ export async function settleTerminalJob(
         nonRetryable: true,
         details: [{ jobId: job.jobId, errorType: end.errorType }],
       });
-    case 'failed':
+    case 'failed': {
       if (resubmissions.failed >= resubmit.maxFailedResubmits) {
         throw ApplicationFailure.create({
           type: FailureType.DetectorJobFailed,
@@ -89,8 +91,13 @@ export async function settleTerminalJob(
         attempt: resubmissions.failed,
         message: end.message,
       });
-      await sleep(Math.min(polling.maxInterval, polling.minInterval * 2 ** resubmissions.failed) * 1000);
+      const backoffSeconds = Math.min(polling.maxInterval, polling.minInterval * 2 ** resubmissions.failed);
+      await sleep(
+        backoffSeconds * 1000,
+        run.timerSummaries ? { summary: `back off ${backoffSeconds} s after a failed job` } : undefined,
+      );
       return undefined;
+    }
     case 'lost':
       if (resubmissions.lost >= resubmit.maxLostResubmits) {
         throw ApplicationFailure.create({

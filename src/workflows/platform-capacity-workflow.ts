@@ -6,6 +6,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -15,6 +16,7 @@ import {
 import type { Activities } from '../activities/index.ts';
 import {
   addObservation,
+  dropStaleRegime,
   fitCompletionModel,
   type CompletionModel,
   type CompletionObservation,
@@ -159,6 +161,8 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
     // Counted once: a repeated release (a retried activity) finds nothing to release.
     if (release(leaseId, 'released by its holder') && observation) {
       observations = addObservation(observations, observation);
+      // Follow a platform that changed speed within REGIME_CHANGE_RUN jobs (histories before the patch keep the window).
+      if (patched('estimate-regime-change')) observations = dropStaleRegime(observations);
       estimate = fitCompletionModel(observations);
     }
   });

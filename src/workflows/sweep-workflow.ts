@@ -4,6 +4,7 @@ import {
   log,
   proxyActivities,
   workflowInfo,
+  setCurrentDetails,
   setWorkflowOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
@@ -11,6 +12,7 @@ import { eventRuleProblems } from '../shared/event-rules.ts';
 import { FailureType } from '../shared/failure-types.ts';
 import { bucketNameProblems } from '../shared/s3-names.ts';
 import { SWEEP_DEFAULTS, type SweepCounts, type SweepInput, type SweepSummary } from '../shared/sweep.ts';
+import { sweepCurrentDetails } from '../shared/ui-text.ts';
 import { BATCH_STORAGE } from './activity-options.ts';
 import { versioningBehavior } from './versioning-behavior.ts';
 
@@ -29,7 +31,7 @@ setWorkflowOptions(versioningBehavior('AUTO_UPGRADE'), sweepWorkflow);
  * object a rule matches that has neither a result document nor a workflow yet, under the same id
  * the event path uses, so an event arriving late and the sweep never both start one. Continues as
  * new every `continueAsNewEvery` pages (or when Temporal suggests it), carrying the cursor and the
- * counts. Returns the totals.
+ * counts. Returns the totals. Its current details in the Temporal UI count pages, objects and starts.
  * @throws ApplicationFailure InvalidInput (non-retryable) for unusable rules, bucket or page size.
  */
 export async function sweepWorkflow(input: SweepInput): Promise<SweepSummary> {
@@ -64,6 +66,8 @@ export async function sweepWorkflow(input: SweepInput): Promise<SweepSummary> {
     pages += 1;
     thisRun += 1;
     for (const name of Object.keys(counts) as (keyof SweepCounts)[]) counts[name] += page.counts[name];
+    // The UI's current details: no command, so histories replay unchanged.
+    setCurrentDetails(sweepCurrentDetails(pages, counts));
     if (page.startedIds.length > 0)
       log.info('sweep started detections for lost events', { ids: page.startedIds });
     cursor = page.nextCursor;

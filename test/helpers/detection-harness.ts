@@ -13,7 +13,7 @@ import { startEmulator } from '../../dev/emulator/index.ts';
 import type { DetectInput, DetectionResult } from '../../src/shared/detection.ts';
 import type { MediaRef } from '../../src/shared/media.ts';
 import { createDetectionWorker, WORKFLOWS_PATH } from '../../src/worker.ts';
-import { connectClient } from '../../src/client/connection.ts';
+import { connectClient, workerOptions } from '../../src/client/connection.ts';
 import { startDetection } from '../../src/client/detections.ts';
 import { DETECT_WORKFLOW_TYPE, type DetectWorkflow } from '../../src/shared/workflows.ts';
 import { s3Client, testServices, uniqueTaskQueue } from './services.ts';
@@ -22,8 +22,15 @@ type EmulatorOptions = NonNullable<Parameters<typeof startEmulator>[0]>;
 
 let bundle: Promise<Awaited<ReturnType<typeof bundleWorkflowCode>>> | undefined;
 /** The workflow bundle, built once per test file (webpack takes seconds). */
-export function workflowBundle() {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+export function workflowBundle(env: Record<string, string | undefined> = {}) {
+  // With encryption keys, the workflow code writes failures through the encoded failure converter
+  // too (a file's harnesses all share one key setup, so one bundle per file still holds).
+  const failureConverterPath = workerOptions(env).dataConverter?.failureConverterPath;
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: quietLogger,
+    ...(failureConverterPath && { failureConverterPath }),
+  });
   return bundle;
 }
 
@@ -112,7 +119,8 @@ export async function startHarness(
         connection: nativeConnection,
         namespace: services.namespace,
         config,
-        workflowBundle: await workflowBundle(),
+        env,
+        workflowBundle: await workflowBundle(env),
       })
     : undefined;
   const running = created?.worker.run();

@@ -18,6 +18,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     emulator: false,
     persist: false,
     bucket: 'rdd-test',
+    api: false,
     ports: { temporal: 0, temporalUi: 0, s3: 0 },
   }).catch((err: unknown) => {
     rmSync(dir, { recursive: true, force: true });

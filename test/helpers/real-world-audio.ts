@@ -1,14 +1,19 @@
 /**
  * Recordings as users really have them: every WAV sample format the platform lists, RF64, WAVs with
- * sloppy metadata, files with the wrong extension, VBR MP3 without a Xing header, and formats the
- * platform refuses (Ogg/Vorbis, AAC in M4A, AIFF, text). All are the same few seconds of espeak-ng
- * speech, made with sox, lame and ffmpeg (or byte by byte where no tool writes the defect), and
- * cached under `os.tmpdir()` keyed by a recipe version and the source's hash.
+ * sloppy metadata, files with the wrong extension, VBR MP3 without a Xing header, phone recordings
+ * at 8 kHz in every encoding a telephone system writes (PCM 8/16 bit, µ-law, A-law, IMA/MS ADPCM,
+ * GSM 6.10, G.726, MP3), voice notes of messaging apps (Ogg/Opus at 16 and 48 kHz), what browsers
+ * and meeting tools record (WebM/Opus, M4A/AAC), recordings that are mostly or only silence or noise,
+ * and formats the platform refuses (Ogg/Vorbis, AAC in M4A, AIFF, text). All are made from the same
+ * few seconds of espeak-ng speech (or none) with sox, lame and ffmpeg (or byte by byte where no tool
+ * writes the defect), and cached under `os.tmpdir()` keyed by a recipe version and the source's hash.
  *
  * `accepted` is what the platform takes according to docs/platform-api.md §5: WAV (PCM 8–32
  * bit, float, A-law, µ-law, ADPCM), MP3, FLAC and Ogg/Opus. Ogg/Vorbis, AAC/M4A and AIFF are not
- * listed there, so they are `accepted: false`. Both `inspectMedia` and the emulator are tested
- * against this one list, so they agree on what a user may send.
+ * listed there, so they are `accepted: false`; so are GSM 6.10 and G.726 WAVs (§5 names ADPCM, and
+ * both gates take the two ADPCM WAV codecs players agree on, IMA and MS) and WebM. Both
+ * `inspectMedia` and the emulator are tested against this one list, so they agree on what a user
+ * may send; `speech` says what an accepted one scores as (test/integration/bad-input.test.ts).
  *
  * @example
  * for (const recording of await realWorldRecordings()) {
@@ -32,7 +37,7 @@ import {
 } from './audio.ts';
 
 /** Bump when a recipe below changes, so stale cached files are not reused. */
-const RECIPE_VERSION = 'rw2';
+const RECIPE_VERSION = 'rw3';
 
 /** Where the recordings are cached unless a directory is passed. */
 export const REAL_WORLD_AUDIO_DIR = path.join(os.tmpdir(), `rdd-real-world-audio-${RECIPE_VERSION}`);
@@ -66,6 +71,13 @@ export interface RealWorldRecording {
   channel?: number;
   /** What a probe must find, for accepted recordings. */
   expected?: ExpectedAudio;
+  /**
+   * For accepted recordings: `true` when it holds enough speech for a score, `false` when the
+   * platform finds under 0.3 s of speech (silence, faint room noise) and answers `score: null`
+   * (verdict `inconclusive`). Loud noise counts as speech to the emulator's energy detector, which
+   * is the emulator's limit, not the platform's: such a recording has `speech: true` here.
+   */
+  speech?: boolean;
 }
 
 const inFlight = new Map<string, Promise<RealWorldRecording[]>>();
@@ -192,6 +204,65 @@ async function makeAll(dir: string): Promise<RealWorldRecording[]> {
     make('aac.m4a', (out) => ffmpeg(out, '-c:a', 'aac', '-b:a', '64k')),
     make('aiff.aiff', (out) => runTool('sox', ['-R', base, out])),
   ]);
+  const noise = (out: string, volume: string): Promise<void> =>
+    runTool('sox', [
+      '-R',
+      '-n',
+      '-r',
+      '16000',
+      '-c',
+      '1',
+      '-b',
+      '16',
+      out,
+      'synth',
+      '10',
+      'whitenoise',
+      'vol',
+      volume,
+    ]);
+  const [
+    phonePcm16,
+    phonePcm8,
+    phoneGsm,
+    phoneG726,
+    phoneMp3,
+    whatsapp,
+    telegram,
+    webm,
+    meetingM4a,
+    longSilence,
+    silenceOnly,
+    faintNoise,
+    loudNoise,
+  ] = await Promise.all([
+    make('phone-pcm16-8k.wav', (out) => ffmpeg(out, '-ar', '8000', '-c:a', 'pcm_s16le')),
+    make('phone-pcm8-8k.wav', (out) => ffmpeg(out, '-ar', '8000', '-c:a', 'pcm_u8')),
+    make('phone-gsm-8k.wav', (out) => ffmpeg(out, '-ar', '8000', '-c:a', 'libgsm_ms')),
+    make('phone-g726-8k.wav', (out) => ffmpeg(out, '-ar', '8000', '-c:a', 'g726', '-b:a', '32k')),
+    make('phone-8k.mp3', (out) => runTool('lame', ['--quiet', '-b', '16', '--resample', '8', base, out])),
+    // WhatsApp voice notes: Ogg/Opus, mono, 16 kHz, low bit rate, VoIP tuning.
+    make('PTT-20240101-WA0001.opus', (out) =>
+      ffmpeg(out, '-ar', '16000', '-c:a', 'libopus', '-b:a', '16k', '-application', 'voip', '-f', 'ogg'),
+    ),
+    // Telegram voice messages: Ogg/Opus at 48 kHz.
+    make('telegram-voice.ogg', (out) => ffmpeg(out, '-ar', '48000', '-c:a', 'libopus', '-b:a', '32k')),
+    // Browsers' MediaRecorder (and Google Meet's recorder) write WebM with Opus.
+    make('browser-recording.webm', (out) => ffmpeg(out, '-ar', '48000', '-c:a', 'libopus', '-f', 'webm')),
+    // Zoom's audio-only recording and iPhone voice memos: AAC in M4A, 32 kHz mono.
+    make('zoom-audio-only.m4a', (out) => ffmpeg(out, '-ar', '32000', '-c:a', 'aac', '-b:a', '48k')),
+    // 20 s of silence, the speech, then silence up to 60 s: a call where someone speaks once.
+    make('long-silence-60s.wav', (out) =>
+      runTool('sox', ['-R', base, out, 'pad', '20', (LONG_SILENCE_SECONDS - 20 - seconds).toFixed(4)]),
+    ),
+    make('silence-only.wav', (out) =>
+      runTool('sox', ['-R', '-n', '-r', '16000', '-c', '1', '-b', '16', out, 'trim', '0', '10']),
+    ),
+    make('faint-room-noise.wav', (out) => noise(out, '0.001')),
+    make('loud-noise.wav', (out) => noise(out, '0.5')),
+  ]);
+  const phone = (codec: string): ExpectedAudio => wav(codec, 1, 8000);
+  const tenSeconds = (): ExpectedAudio => ({ ...wav('PCM', 1, 16000), durationSeconds: 10 });
 
   return [
     {
@@ -391,8 +462,109 @@ async function makeAll(dir: string): Promise<RealWorldRecording[]> {
       accepted: false,
       why: 'AIFF is not among the formats the platform lists',
     },
+    {
+      name: 'phone-pcm16-8k',
+      file: phonePcm16,
+      description: 'telephone recording: 16-bit PCM WAV, 8 kHz',
+      accepted: true,
+      expected: phone('PCM'),
+    },
+    {
+      name: 'phone-pcm8-8k',
+      file: phonePcm8,
+      description: 'telephone recording: 8-bit unsigned PCM WAV, 8 kHz',
+      accepted: true,
+      expected: phone('PCM'),
+    },
+    {
+      name: 'phone-gsm-8k',
+      file: phoneGsm,
+      description:
+        'telephone recording: GSM 6.10 in WAV (WAVE_FORMAT_GSM610), 8 kHz, as PBXs and voice modems write',
+      accepted: false,
+      why: 'GSM 6.10 is not among the WAV codecs the platform lists',
+    },
+    {
+      name: 'phone-g726-8k',
+      file: phoneG726,
+      description: 'telephone recording: G.726 ADPCM (32 kbit/s) in WAV, 8 kHz',
+      accepted: false,
+      why: 'G.726 is not one of the two ADPCM WAV codecs (IMA, MS) both gates take',
+    },
+    {
+      name: 'phone-mp3-8k',
+      file: phoneMp3,
+      description: 'telephone recording as MP3 at 8 kHz, 16 kbit/s (MPEG 2.5 Layer 3, lame --resample 8)',
+      accepted: true,
+      // lame's delay and padding (about 1.5 frames of 576 samples) is 0.1 s longer at 8 kHz than at 16.
+      expected: { ...mp3(8000), codec: 'MPEG 2.5 Layer 3', durationSeconds: seconds + 0.12 },
+    },
+    {
+      name: 'voice-note-opus-16k',
+      file: whatsapp,
+      description: 'WhatsApp-style voice note: Ogg/Opus, 16 kHz mono, 16 kbit/s VoIP, named .opus',
+      accepted: true,
+      expected: { container: 'Ogg', codec: 'Opus', channels: 1, sampleRate: 16000, durationSeconds: seconds },
+    },
+    {
+      name: 'voice-note-opus-48k',
+      file: telegram,
+      description: 'Telegram-style voice message: Ogg/Opus, 48 kHz mono',
+      accepted: true,
+      expected: { container: 'Ogg', codec: 'Opus', channels: 1, sampleRate: 48000, durationSeconds: seconds },
+    },
+    {
+      name: 'webm-opus',
+      file: webm,
+      description: 'browser MediaRecorder / Google Meet recording: WebM (Matroska) with Opus',
+      accepted: false,
+      why: 'WebM is not among the containers the platform lists (Opus only in Ogg)',
+    },
+    {
+      name: 'meeting-m4a-aac',
+      file: meetingM4a,
+      description: 'Zoom audio-only recording / iPhone voice memo: AAC in M4A, 32 kHz mono',
+      accepted: false,
+      why: 'AAC/M4A is not among the formats the platform lists',
+    },
+    {
+      name: 'long-silence',
+      file: longSilence,
+      description: `${Math.round(seconds)} s of speech after 20 s of silence, ${LONG_SILENCE_SECONDS} s in all`,
+      accepted: true,
+      speech: true,
+      expected: { ...wav('PCM', 1, 16000), durationSeconds: LONG_SILENCE_SECONDS },
+    },
+    {
+      name: 'silence-only',
+      file: silenceOnly,
+      description: '10 s of digital silence (a call recorded with the microphone muted)',
+      accepted: true,
+      speech: false,
+      expected: tenSeconds(),
+    },
+    {
+      name: 'faint-noise-only',
+      file: faintNoise,
+      description: '10 s of white noise at -60 dBFS (room tone, no one speaking)',
+      accepted: true,
+      speech: false,
+      expected: tenSeconds(),
+    },
+    {
+      name: 'loud-noise-only',
+      file: loudNoise,
+      description:
+        '10 s of loud white noise; the emulator detects speech by energy, so it scores it (the platform may not)',
+      accepted: true,
+      speech: true,
+      expected: tenSeconds(),
+    },
   ];
 }
+
+/** Length of `long-silence-60s.wav`: the speech, then silence up to this many seconds. */
+const LONG_SILENCE_SECONDS = 60;
 
 /** Seconds of audio in a canonical PCM WAV (44-byte header, as sox writes it for 16-bit mono). */
 function pcmWavSeconds(bytes: Buffer): number {

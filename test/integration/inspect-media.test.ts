@@ -38,6 +38,8 @@ const DURATION_SOURCES: Record<string, string> = {
   'mp3-cbr': 'frame-scan',
   'mp3-named-wav': 'frame-scan',
   'mp3-id3v2': 'frame-scan',
+  // lame writes no Info frame for this 8 kHz CBR either.
+  'phone-mp3-8k': 'frame-scan',
   // total_samples 0 in STREAMINFO: counted from the last frame's number (review 5, item 6).
   'flac-streamed': 'frame-scan',
 };
@@ -55,6 +57,22 @@ const REFUSALS: Record<string, { found: RegExp; works: RegExp }> = {
   'aac-m4a': { found: /is MP4\/M4A audio .*usually AAC/, works: /takes WAV .*MP3, FLAC or Ogg\/Opus/ },
   aiff: {
     found: /is AIFF audio, which the platform does not list/,
+    works: /takes WAV .*MP3, FLAC or Ogg\/Opus/,
+  },
+  'phone-gsm-8k': {
+    found: /is WAVE\/GSM 6\.10 audio, a WAV codec the platform does not take/,
+    works: /convert it \(ffmpeg -i in\.wav -c:a pcm_s16le out\.wav\) or use MP3, FLAC or Ogg\/Opus/,
+  },
+  'phone-g726-8k': {
+    found: /is WAVE\/G\.726 ADPCM audio \(format tag 0x0045\)/,
+    works: /takes IMA ADPCM \(0x0011\) or MS ADPCM \(0x0002\) among ADPCM WAVs: convert it/,
+  },
+  'webm-opus': {
+    found: /is a Matroska\/WebM file, which the platform does not take/,
+    works: /takes WAV .*MP3, FLAC or Ogg\/Opus: convert it/,
+  },
+  'meeting-m4a-aac': {
+    found: /is MP4\/M4A audio .*usually AAC/,
     works: /takes WAV .*MP3, FLAC or Ogg\/Opus/,
   },
 };

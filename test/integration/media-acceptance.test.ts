@@ -104,6 +104,9 @@ describe('inspection and platform agree on real-world recordings', () => {
         ...['wav-ima-adpcm-8k', 'wav-ms-adpcm-8k', 'wav-extensible', 'wav-rf64', 'wav-unpadded-list'],
         ...['wav-named-mp3', 'mp3-named-wav', 'mp3-vbr-no-xing', 'flac', 'ogg-opus', 'wav-stereo'],
         ...['ogg-vorbis', 'text-named-wav', 'aac-m4a', 'aiff'],
+        ...['phone-pcm16-8k', 'phone-pcm8-8k', 'phone-gsm-8k', 'phone-g726-8k', 'phone-mp3-8k'],
+        ...['voice-note-opus-16k', 'voice-note-opus-48k', 'webm-opus', 'meeting-m4a-aac'],
+        ...['long-silence', 'silence-only', 'faint-noise-only', 'loud-noise-only'],
       ]),
     );
     expect(recordings.some((r) => r.accepted) && recordings.some((r) => !r.accepted)).toBe(true);

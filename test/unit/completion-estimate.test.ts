@@ -8,6 +8,8 @@ import {
   COMPLETION_WINDOW,
   DEFAULT_CHECK_PLAN,
   DEFAULT_COMPLETION_MODEL,
+  dropStaleRegime,
+  REGIME_CHANGE_RUN,
   fitCompletionModel,
   nextCheckAt,
   predictSeconds,
@@ -51,18 +53,23 @@ function runJob(model: CompletionModel, audioSeconds: number, truth: number) {
   }
 }
 
-/** Runs `jobs` jobs one after another, learning from each; returns the model and the last jobs' checks. */
-function learn(truth: (audioSeconds: number) => number, jobs: number) {
-  let window: CompletionObservation[] = [];
+/**
+ * Runs `jobs` jobs one after another, learning from each as the capacity workflow does (append,
+ * drop a stale regime, fit); returns the window, the model, and each job's checks and latency.
+ */
+function learn(truth: (audioSeconds: number) => number, jobs: number, start: CompletionObservation[] = []) {
+  let window = start;
   let model = fitCompletionModel(window);
   const checks: number[] = [];
+  const latencies: number[] = [];
   for (let i = 0; i < jobs; i++) {
     const job = runJob(model, audio(i), truth(audio(i)));
-    window = addObservation(window, job.observation);
+    window = dropStaleRegime(addObservation(window, job.observation));
     model = fitCompletionModel(window);
     checks.push(job.checks);
+    latencies.push(job.latency);
   }
-  return { model, checks };
+  return { window, model, checks, latencies };
 }
 
 describe('fitCompletionModel', () => {
@@ -160,5 +167,44 @@ describe('the estimate in the loop (schedule → bracket → fit)', () => {
     const job = runJob(DEFAULT_COMPLETION_MODEL, 60, 300);
     expect(job.observation.beforeSeconds).toBeGreaterThanOrEqual(300);
     expect(job.checks).toBeLessThan(30);
+  });
+});
+
+describe('dropStaleRegime: a platform that changes speed', () => {
+  const steady = (x: number) => 2 + 0.1 * x;
+  const learnt = () => learn(steady, 30).window;
+
+  it('keeps the window while jobs agree with the model, and after a single outlier', () => {
+    const window = learnt();
+    expect(window.length).toBe(30);
+    const outlier = { audioSeconds: 40, afterSeconds: 0, beforeSeconds: 0.5 };
+    expect(dropStaleRegime(addObservation(window, outlier))).toHaveLength(31);
+  });
+
+  for (const [name, factor] of [
+    ['became 30× faster (done long before the prediction)', 1 / 30],
+    ['became 10× slower', 10],
+  ] as const) {
+    it(`follows a platform that ${name} within ${REGIME_CHANGE_RUN} jobs, then finds jobs quickly again`, () => {
+      const changed = (x: number) => factor * steady(x);
+      const { checks, latencies, model } = learn(changed, 20, learnt());
+      // The jobs of the old regime pay for it; the last ten are back to a few checks and a short wait.
+      for (const latency of latencies.slice(-10)) expect(latency).toBeLessThan(0.25 * changed(60) + 0.5);
+      for (const count of checks.slice(-10)) expect(count).toBeLessThanOrEqual(6);
+      expect(Math.abs(predictSeconds(model, 60) - changed(60)) / changed(60)).toBeLessThan(0.35);
+    });
+  }
+
+  it('without it, the same faster platform keeps waiting out the old prediction (the failure it fixes)', () => {
+    let window = learnt();
+    let model = fitCompletionModel(window);
+    const latencies: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const job = runJob(model, audio(i), steady(audio(i)) / 30);
+      window = addObservation(window, job.observation);
+      model = fitCompletionModel(window);
+      latencies.push(job.latency);
+    }
+    expect(Math.min(...latencies.slice(-10))).toBeGreaterThan(1);
   });
 });

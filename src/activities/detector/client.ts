@@ -6,6 +6,8 @@
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
+import { DetectorTlsError } from './detector-tls-error.ts';
+import { scrubHeaderEcho } from './header-echo.ts';
 import { DETECTOR_DEFAULTS } from './defaults.ts';
 import { DetectorHttpError, type DetectorOperation } from './detector-http-error.ts';
 import { DetectorOriginError, type RefusedUrlSource } from './detector-origin-error.ts';
@@ -96,6 +98,7 @@ export function createDetectorClient(
   const baseUrl = normaliseBaseUrl(options.baseUrl);
   const endpoint = new URL(`${baseUrl}${SUBMIT_PATH}`);
   const extraHeaders = normaliseHeaders(options.headers ?? {});
+  const scrubEcho = scrubHeaderEcho(extraHeaders);
   const allowedOrigins = allowedOriginsFor(baseUrl, options.allowedOrigins);
   const channelParams = options.channelParams ?? DETECTOR_DEFAULTS.channelParams;
   const locationResolution = options.locationResolution ?? DETECTOR_DEFAULTS.locationResolution;
@@ -118,7 +121,11 @@ export function createDetectorClient(
     operation: DetectorExchange['operation'],
     call: (sent: { bytes: number }) => Promise<T>,
   ): Promise<T> {
-    if (onExchange === undefined) return call({ bytes: 0 });
+    if (onExchange === undefined) {
+      return call({ bytes: 0 }).catch((err: unknown) => {
+        throw DetectorTlsError.from(err, baseUrl) ?? err;
+      });
+    }
     const started = performance.now();
     const sent = { bytes: 0 };
     let status: number | undefined;
@@ -128,7 +135,8 @@ export function createDetectorClient(
       return value;
     } catch (err) {
       ({ status, error } = describeFailure(err));
-      throw err;
+      // A refused certificate says which URL and how to fix it (DETECTOR_CA_FILE).
+      throw DetectorTlsError.from(err, baseUrl) ?? err;
     } finally {
       try {
         onExchange({
@@ -181,7 +189,9 @@ export function createDetectorClient(
     // Always read the body to its end (or cut it, which closes the socket): an unread body pins
     // the connection and the pool runs dry.
     const ok = response.statusCode === expected;
-    const { text, truncated } = await readText(response.body, ok ? SUCCESS_BODY_LIMIT : ERROR_BODY_LIMIT);
+    const read = await readText(response.body, ok ? SUCCESS_BODY_LIMIT : ERROR_BODY_LIMIT);
+    // A gateway may echo a refused credential: never let it into a message, history or log.
+    const { text, truncated } = { text: scrubEcho(read.text), truncated: read.truncated };
     const requestId = firstHeader(response.headers, 'x-request-id');
     if (!ok) {
       const said = describeErrorBody(text);

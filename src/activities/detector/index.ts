@@ -16,6 +16,7 @@ export type { DetectorClientExtraOptions, LocationResolution } from './client.ts
 export { DETECTOR_DEFAULTS } from './defaults.ts';
 export { DetectorError, DetectorErrorCode, isDetectorError } from './detector-error.ts';
 export { DetectorHttpError, isDetectorHttpError } from './detector-http-error.ts';
+export { DetectorTlsError, UNTRUSTED_CERTIFICATE_CODES } from './detector-tls-error.ts';
 export type { DetectorHttpErrorInit, DetectorOperation } from './detector-http-error.ts';
 export { DetectorOriginError, isDetectorOriginError } from './detector-origin-error.ts';
 export type { DetectorOriginErrorInit, RefusedUrlSource } from './detector-origin-error.ts';
