@@ -2,10 +2,9 @@
  * What `rdd serve` reads: the client side's settings (task queue, S3 with the result bucket
  * required, for `/readyz` and batch reports) and the API's own (RDD_API_*, S3_EVENT_RULES).
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { bucketNameVariables, type ClientConfig, storageVariables, temporalVariables } from './client.ts';
-import { type Env, optional, positiveInt, readVariables, text } from './variables.ts';
+import { type Env, optional, positiveInt, readVariables, text, tokenFile } from './variables.ts';
 
 /** Defaults of the API's settings. */
 export const API_DEFAULTS = {
@@ -46,27 +45,6 @@ const port = z.string().transform((value, ctx) => {
     return z.NEVER;
   }
   return number;
-});
-
-/** A token file's first line; the file's contents are never echoed. */
-const tokenFile = z.string().transform((path, ctx) => {
-  let content: string;
-  try {
-    content = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    ctx.addIssue({
-      code: 'custom',
-      message: `cannot be read (${typeof code === 'string' ? code : 'error'}): ${path}`,
-    });
-    return z.NEVER;
-  }
-  const token = content.split(/\r?\n/)[0]?.trim() ?? '';
-  if (token === '') {
-    ctx.addIssue({ code: 'custom', message: `holds no token on its first line: ${path}` });
-    return z.NEVER;
-  }
-  return token;
 });
 
 /** A token's characters: RFC 6750 `b64token`, so it fits an Authorization header as is. */

@@ -2,11 +2,10 @@
  * What `rdd codec-server` reads: the encryption keys (required: a codec server without keys has
  * nothing to do), its token, where it listens and which Temporal UI origins may call it.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { EncryptionConfig } from '../client/encryption-keys.ts';
 import { encryptionVariables } from './encryption.ts';
-import { type Env, optional, readVariables, text } from './variables.ts';
+import { type Env, optional, readVariables, text, tokenFile } from './variables.ts';
 
 /** Defaults of the codec server's settings. */
 export const CODEC_SERVER_DEFAULTS = {
@@ -48,27 +47,6 @@ const origins = z.string().transform((value, ctx) => {
     }
   }
   return list.map((origin) => origin.replace(/\/$/, ''));
-});
-
-/** A token file's first line; the file's contents are never echoed. */
-const tokenFile = z.string().transform((path, ctx) => {
-  let content: string;
-  try {
-    content = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    ctx.addIssue({
-      code: 'custom',
-      message: `cannot be read (${typeof code === 'string' ? code : 'error'}): ${path}`,
-    });
-    return z.NEVER;
-  }
-  const token = content.split(/\r?\n/)[0]?.trim() ?? '';
-  if (token === '') {
-    ctx.addIssue({ code: 'custom', message: `holds no token on its first line: ${path}` });
-    return z.NEVER;
-  }
-  return token;
 });
 
 /** The codec server's own variables (tokens read like RDD_API_TOKEN / RDD_API_TOKEN_FILE). */

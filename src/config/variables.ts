@@ -208,23 +208,44 @@ export const origins = z.string().transform((value, ctx) => {
   return ok ? found : z.NEVER;
 });
 
-/**
- * The path of a readable PEM file with at least one certificate, every one of which parses;
- * the output carries the PEM text, so nothing is left to fail later.
- * @example pemFile.parse('/etc/ssl/ca.pem') // { path: '/etc/ssl/ca.pem', pem: '-----BEGIN …' }
- */
-export const pemFile = z.string().transform((path, ctx) => {
-  let pem: string;
+/** A file's text, or undefined after adding an issue naming the path and the error code. */
+function readTextFile(path: string, ctx: z.RefinementCtx): string | undefined {
   try {
-    pem = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     ctx.addIssue({
       code: 'custom',
       message: `cannot be read (${typeof code === 'string' ? code : 'error'}): ${path}`,
     });
+    return undefined;
+  }
+}
+
+/**
+ * The path of a token file → the token on its first line (trimmed); the file's contents are never
+ * echoed in an issue. Used by RDD_API_TOKEN_FILE and RDD_CODEC_SERVER_TOKEN_FILE.
+ * @example tokenFile.parse('/run/secrets/rdd-token') // 's3cr3t…'
+ */
+export const tokenFile = z.string().transform((path, ctx) => {
+  const content = readTextFile(path, ctx);
+  if (content === undefined) return z.NEVER;
+  const token = content.split(/\r?\n/)[0]?.trim() ?? '';
+  if (token === '') {
+    ctx.addIssue({ code: 'custom', message: `holds no token on its first line: ${path}` });
     return z.NEVER;
   }
+  return token;
+});
+
+/**
+ * The path of a readable PEM file with at least one certificate, every one of which parses;
+ * the output carries the PEM text, so nothing is left to fail later.
+ * @example pemFile.parse('/etc/ssl/ca.pem') // { path: '/etc/ssl/ca.pem', pem: '-----BEGIN …' }
+ */
+export const pemFile = z.string().transform((path, ctx) => {
+  const pem = readTextFile(path, ctx);
+  if (pem === undefined) return z.NEVER;
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
   if (blocks.length === 0) {
     ctx.addIssue({
