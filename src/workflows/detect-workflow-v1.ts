@@ -357,6 +357,49 @@ export function recorded(media: InspectedMedia, sha256?: string | null) {
 }
 
 /**
+ * The `recordDetectionResult` request for a score-cache hit (`cached: true`, no job ran: 0 checks,
+ * submissions and uploads), at the input's result location or the default key. Pure and
+ * deterministic (workflow time); shared by both detection paths.
+ */
+export function cachedResultRequest(
+  run: {
+    input: DetectInput;
+    reference: InspectedMedia;
+    questioned: InspectedMedia;
+    platform: PlatformInfo;
+    threshold: number;
+  },
+  lookup: Extract<ScoreCacheLookup, { hit: true }>,
+) {
+  const { input, reference, questioned, platform, threshold } = run;
+  const { entry } = lookup;
+  const { workflowId, startTime } = workflowInfo();
+  return {
+    result: {
+      workflowId,
+      reference: recorded(reference, lookup.referenceSha256),
+      questioned: recorded(questioned, lookup.questionedSha256),
+      score: entry.score,
+      verdict: verdictFor(entry.score, threshold),
+      threshold,
+      jobId: entry.jobId,
+      platform,
+      timestamps: {
+        startedAt: startTime.toISOString(),
+        submittedAt: entry.timestamps.submittedAt,
+        completedAt: entry.timestamps.completedAt,
+      },
+      checks: 0,
+      submissions: 0,
+      uploads: 0,
+      cached: true as const,
+      cachedFrom: entry.workflowId,
+    },
+    location: { bucket: input.result?.bucket, key: input.result?.key ?? defaultResultKey(workflowId) },
+  };
+}
+
+/**
  * The score cache's answer, recorded as this detection's result (`cached: true`, nothing
  * submitted), or undefined on a miss. A failed lookup is a miss: the cache must never fail or
  * hold up a detection that the platform can score.
@@ -388,33 +431,10 @@ async function cachedResult(run: {
   }
   if (!lookup.hit) return undefined;
   const { entry } = lookup;
-  const { workflowId, startTime } = workflowInfo();
   status.phase = 'recording';
   status.jobId = entry.jobId;
   status.lastState = 'done';
-  const request = {
-    result: {
-      workflowId,
-      reference: recorded(reference, lookup.referenceSha256),
-      questioned: recorded(questioned, lookup.questionedSha256),
-      score: entry.score,
-      verdict: verdictFor(entry.score, threshold),
-      threshold,
-      jobId: entry.jobId,
-      platform,
-      timestamps: {
-        startedAt: startTime.toISOString(),
-        submittedAt: entry.timestamps.submittedAt,
-        completedAt: entry.timestamps.completedAt,
-      },
-      checks: 0,
-      submissions: 0,
-      uploads: 0,
-      cached: true as const,
-      cachedFrom: entry.workflowId,
-    },
-    location: { bucket: input.result?.bucket, key: input.result?.key ?? defaultResultKey(workflowId) },
-  };
+  const request = cachedResultRequest({ input, reference, questioned, platform, threshold }, lookup);
   let result: DetectionResult;
   try {
     result = await recordDetectionResult(request);

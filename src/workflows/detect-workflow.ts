@@ -47,6 +47,7 @@ import {
 } from './activity-options.ts';
 import {
   detectWorkflowV1,
+  cachedResultRequest,
   recorded,
   resultNotRecorded,
   surfacePermanentFailure,
@@ -412,36 +413,13 @@ async function recordCached(
   },
   lookup: Extract<ScoreCacheLookup, { hit: true }>,
 ): Promise<DetectionResult> {
-  const { input, reference, questioned, platform, threshold, status } = run;
+  const { status } = run;
   const { entry } = lookup;
-  const { workflowId, startTime } = workflowInfo();
   status.phase = 'recording';
   setCurrentDetails('answered from the score cache; recording the result');
   status.jobId = entry.jobId;
   status.lastState = 'done';
-  const request = {
-    result: {
-      workflowId,
-      reference: recorded(reference, lookup.referenceSha256),
-      questioned: recorded(questioned, lookup.questionedSha256),
-      score: entry.score,
-      verdict: verdictFor(entry.score, threshold),
-      threshold,
-      jobId: entry.jobId,
-      platform,
-      timestamps: {
-        startedAt: startTime.toISOString(),
-        submittedAt: entry.timestamps.submittedAt,
-        completedAt: entry.timestamps.completedAt,
-      },
-      checks: 0,
-      submissions: 0,
-      uploads: 0,
-      cached: true as const,
-      cachedFrom: entry.workflowId,
-    },
-    location: { bucket: input.result?.bucket, key: input.result?.key ?? defaultResultKey(workflowId) },
-  };
+  const request = cachedResultRequest(run, lookup);
   let result: DetectionResult;
   try {
     result = await recordDetectionResult.executeWithOptions(
