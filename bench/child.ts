@@ -16,6 +16,7 @@ const measures: Record<SectionName, () => Promise<(input: never) => Promise<unkn
   overhead: async () => (await import('./cases.ts')).measureOverhead,
   cost: async () => (await import('./cases.ts')).measureCost,
   streaming: async () => (await import('./submit.ts')).measureSubmit,
+  polling: async () => (await import('./polling.ts')).measurePolling,
 };
 
 const [name, inputJson] = process.argv.slice(2) as [SectionName, string | undefined];

@@ -10,12 +10,13 @@ import type {
   StackPids,
   ThroughputResult,
 } from './cases.ts';
+import type { PollingResult } from './polling.ts';
 import type { Sections } from './section.ts';
 import type { SubmitResult } from './submit.ts';
 import { fixed, signed } from './table.ts';
 
 /** The cases, in the order they run. */
-export const CASES = ['throughput', 'latency', 'overhead', 'cost', 'streaming'] as const;
+export const CASES = ['throughput', 'latency', 'overhead', 'cost', 'streaming', 'polling'] as const;
 export type CaseName = (typeof CASES)[number];
 
 /** What each case returned (absent when it failed or did not run). */
@@ -25,6 +26,7 @@ export interface CaseResults {
   overhead?: OverheadResult;
   cost?: CostResult;
   streaming?: SubmitResult;
+  polling?: PollingResult;
 }
 
 /** The issue's goals on this machine, as printed and written to the JSON. */
@@ -136,6 +138,19 @@ export function caseInputs(
       jobMs: 1000,
     },
     streaming: { sinkUrl, sizesMib: quick ? [16, 64] : [16, 1024], repeats: 1 },
+    polling: {
+      rows: quick
+        ? [
+            { label: '1 s jobs', jobMs: 1000, jobs: 8, intervalMs: 250 },
+            { label: '5 s jobs', jobMs: 5000, jobs: 8, intervalMs: 250 },
+          ]
+        : [
+            { label: '1 s jobs', jobMs: 1000, jobs: 40, intervalMs: 250 },
+            { label: '10 s jobs', jobMs: 10_000, jobs: 40, intervalMs: 250 },
+            { label: '60 s jobs', jobMs: 60_000, jobs: 20, intervalMs: 500 },
+          ],
+      stack,
+    },
   };
 }
 
@@ -303,6 +318,49 @@ export function caseRows(results: CaseResults, errors: Partial<Record<CaseName, 
         '',
         `flat: RSS Δ / payload ≤ ${GOALS.rssGrowthPerPayload}`,
         met(largest.memory.rssGrowthMib / payloadMib <= GOALS.rssGrowthPerPayload),
+      ]);
+    }
+  }
+  const p = results.polling;
+  failed('polling', '7 waiting');
+  if (p) {
+    for (const row of p.rows) {
+      const { activity: a, timer: t } = row.variants;
+      const both = (f: (v: typeof a) => string): string => `${f(a)} | ${f(t)}`;
+      rows.push([
+        `7 waiting: ${row.label}`,
+        `activity | timer: done → closed p50 / p95 (max) s, n=${a.jobs}`,
+        both((v) => `${fixed(v.p50, 2)} / ${fixed(v.p95, 2)} (${fixed(v.max, 2)})`),
+        '',
+        '',
+        '',
+      ]);
+      rows.push([
+        '',
+        'activity | timer: history events, median (max); KiB',
+        both((v) => `${v.eventsMedian} (${v.eventsMax}); ${fixed(v.historyKibMedian, 1)}`),
+        '',
+        '',
+        '',
+      ]);
+      rows.push([
+        '',
+        'activity | timer: GET status requests per job, mean (max)',
+        both((v) => `${fixed(v.getsMean, 1)} (${v.getsMax})`),
+        '',
+        '',
+        '',
+      ]);
+      rows.push([
+        '',
+        'activity | timer: CPU ms per job, worker+driver / dev server; wall s',
+        both(
+          (v) =>
+            `${fixed(v.workerCpuPerJob * 1000, 0)} / ${fixed(v.serverCpuPerJob * 1000, 0)}; ${fixed(v.wallSeconds, 1)}`,
+        ),
+        '',
+        '',
+        '',
       ]);
     }
   }

@@ -2,7 +2,7 @@
  * `npm run bench`: starts what it needs (a Temporal dev server and versitygw through the stack
  * launcher, a hashing sink in this process; each section starts its own emulator/worker), runs the
  * sections one after another, each in a child process of its own, and stops everything. By default
- * the six cases of issue 11 (throughput, latency, overhead + scale-out, cost, streaming), printed as
+ * the cases of issue 11 (throughput, latency, overhead + scale-out, cost, streaming, polling), printed as
  * one table, raw results written to bench/results/<date>[-quick].json. The older sections (upload,
  * submit, probe, workflow, batch) run with `--only` and print their own tables. Progress goes to
  * stderr, tables to stdout.
@@ -85,6 +85,7 @@ const TIMEOUT_MS: Record<SectionName, number> = {
   overhead: 15 * 60_000,
   cost: 10 * 60_000,
   streaming: 15 * 60_000,
+  polling: 10 * 60_000,
 };
 
 function progress(line: string): void {

@@ -11,6 +11,7 @@ import type { SubmitInput, SubmitResult } from './submit.ts';
 import type { UploadInput, UploadResult } from './upload.ts';
 import type { WorkflowInput, WorkflowResult } from './workflow.ts';
 import type { BatchBenchInput, BatchBenchResult } from './batch.ts';
+import type { PollingInput, PollingResult } from './polling.ts';
 import type {
   CostInput,
   CostResult,
@@ -35,6 +36,8 @@ export interface Sections {
   overhead: { input: OverheadInput; result: OverheadResult };
   cost: { input: CostInput; result: CostResult };
   streaming: { input: SubmitInput; result: SubmitResult };
+  /** Waiting with a heartbeating poll activity vs durable workflow timers (bench/polling.ts). */
+  polling: { input: PollingInput; result: PollingResult };
 }
 export type SectionName = keyof Sections;
 

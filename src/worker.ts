@@ -65,7 +65,9 @@ export interface DetectionWorkerOptions {
 
 /**
  * Creates a worker for detection workflows and activities. `worker.run()` returns after a
- * SIGINT/SIGTERM shutdown in which running activities get `shutdownGraceMs` to finish.
+ * SIGINT/SIGTERM shutdown in which running activities get `shutdownGraceMs` to finish; activities
+ * that only wait (for a platform lease, for a platform job) stop at once when shutdown begins, with
+ * the retryable `WorkerShuttingDown`, so another worker carries on (`ActivityDeps.shutdownSignal`).
  * Close the returned `detector` after the worker stops.
  */
 export async function createDetectionWorker(
@@ -73,7 +75,10 @@ export async function createDetectionWorker(
 ): Promise<{ worker: Worker; detector: DetectorClient }> {
   const { config } = options;
   const detector = detectorClientFromConfig(config.detector);
+  // Temporal cancels running activities only once the grace time is over; waits stop earlier.
+  const shuttingDown = new AbortController();
   const activities = createActivities({
+    shutdownSignal: shuttingDown.signal,
     s3: createS3Client(config.storage),
     detector,
     limits: {
@@ -111,6 +116,12 @@ export async function createDetectionWorker(
     ...workerDeploymentOptions(config.worker.deployment),
     ...withActivityInterceptors(workerOptions(options.env), [platformJobLogAttributes]),
   });
+  // Every shutdown goes through this method (a shutdown signal, a fatal error, a direct call).
+  const shutdown = worker.shutdown.bind(worker);
+  worker.shutdown = () => {
+    shutdown();
+    shuttingDown.abort();
+  };
   return { worker, detector };
 }
 

@@ -2,8 +2,9 @@
  * Parts for the infrastructure chaos scenarios (dev/chaos/scenarios/infra.ts): a Temporal dev server
  * and a versitygw of the scenario's own that can be stopped and restarted on the same port and data,
  * an in-process emulator, `rdd worker` child processes under a small supervisor, an S3 proxy that
- * answers `503 SlowDown`, a batch of detections and the measurements (progress, outcome). Everything
- * listens on 127.0.0.1. Development tool: not shipped.
+ * answers `503 SlowDown` (and can serve media reads slowly), a batch of pairs run by the batch
+ * workflow (`startBatch`) and the measurements (progress, outcome: one result object per pair,
+ * one report row per manifest line). Everything listens on 127.0.0.1. Development tool: not shipped.
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
@@ -27,8 +28,10 @@ import { LOCAL_S3_CREDENTIALS, startS3, type S3Service } from '../stack/s3.ts';
 import { startTemporal, type TemporalService } from '../stack/temporal.ts';
 import { REPO_ROOT } from '../stack/tools.ts';
 import { clientOptions } from '../../src/client/connection.ts';
-import { getDetection, startDetection } from '../../src/client/detections.ts';
+import { getBatch, startBatch, type BatchView } from '../../src/client/batches.ts';
+import { getDetection } from '../../src/client/detections.ts';
 import type { DetectionResult, PollingPolicy } from '../../src/shared/detection.ts';
+import { DETECT_WORKFLOW_TYPE } from '../../src/shared/workflows.ts';
 import { speechWav } from '../../test/helpers/audio.ts';
 import type { ChaosContext, ChaosFailure, ChaosOutcome } from './scenario.ts';
 
@@ -79,12 +82,22 @@ export interface SlowDownFault {
   allUntil?: number;
 }
 
-/** An HTTP proxy in front of S3 that answers some requests `503 SlowDown` as AWS S3 does. */
+/**
+ * An HTTP proxy in front of S3 that answers some requests `503 SlowDown` as AWS S3 does, and can
+ * serve whole-object reads slowly (the upload's streaming read; inspection's ranged reads stay fast).
+ */
 export interface SlowDownProxy {
   /** `http://127.0.0.1:<port>`, for `S3_ENDPOINT`. */
   endpoint: string;
   /** Replaces the fault; `{ fraction: 0 }` passes everything through. */
   setFault(fault: SlowDownFault): void;
+  /**
+   * Serves the body of every GET without a `Range` header (a whole object: the submit activity's
+   * streaming read) at `bytesPerSecond`; undefined: at full speed.
+   */
+  setSlowReads(bytesPerSecond: number | undefined): void;
+  /** Slow whole-object reads begun so far, and those still being served. */
+  slowReads(): { started: number; inFlight: number };
   /** Requests passed through to S3 and requests answered 503 SlowDown so far. */
   counts(): { forwarded: number; slowDown: number };
   /** Stops listening and closes every connection; idempotent. */
@@ -118,6 +131,9 @@ export async function startSlowDownProxy(target: string, seed: number): Promise<
   let fault: SlowDownFault = { fraction: 0 };
   let forwarded = 0;
   let slowDown = 0;
+  let slowReadBps: number | undefined;
+  let slowReadsStarted = 0;
+  let slowReadsInFlight = 0;
   const picked = () =>
     (fault.allUntil !== undefined && Date.now() < fault.allUntil) ||
     (fault.fraction > 0 && random() < fault.fraction);
@@ -159,7 +175,33 @@ export async function startSlowDownProxy(target: string, seed: number): Promise<
         if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
       }
       res.writeHead(answer.statusCode, out);
-      for await (const chunk of answer.body) res.write(chunk);
+      const bps = slowReadBps;
+      if (
+        bps !== undefined &&
+        req.method === 'GET' &&
+        req.headers.range === undefined &&
+        answer.statusCode === 200
+      ) {
+        // A whole object, served in tenth-of-a-second pieces at `bps`: the reader waits on S3.
+        slowReadsStarted++;
+        slowReadsInFlight++;
+        try {
+          const piece = Math.max(1, Math.floor(bps / 10));
+          for await (const chunk of answer.body) {
+            const buffer = chunk as Buffer;
+            for (let offset = 0; offset < buffer.byteLength; offset += piece) {
+              if (res.destroyed) throw new Error('reader went away');
+              const part = buffer.subarray(offset, offset + piece);
+              await sleep((part.byteLength / bps) * 1000);
+              res.write(part);
+            }
+          }
+        } finally {
+          slowReadsInFlight--;
+        }
+      } else {
+        for await (const chunk of answer.body) res.write(chunk);
+      }
       res.end();
     } catch {
       // S3 itself is unreachable or the client went away: drop the connection, as a dead S3 would.
@@ -183,6 +225,8 @@ export async function startSlowDownProxy(target: string, seed: number): Promise<
   return {
     endpoint: `http://${LOOPBACK}:${port}`,
     setFault: (next) => (fault = next),
+    setSlowReads: (bps) => (slowReadBps = bps),
+    slowReads: () => ({ started: slowReadsStarted, inFlight: slowReadsInFlight }),
     counts: () => ({ forwarded, slowDown }),
     close() {
       closing ??= (async () => {
@@ -236,6 +280,11 @@ export interface InfraOptions {
   processingMs?: number;
   /** Put a SlowDown proxy between the workers and S3. Default false. */
   slowDownProxy?: boolean;
+  /**
+   * Serve whole-object S3 reads (the upload's streaming read of the media) at this many bytes per
+   * second, through the proxy (started for it). Default: full speed.
+   */
+  slowS3ReadsBps?: number;
 }
 
 /**
@@ -308,8 +357,12 @@ export async function startInfra(ctx: ChaosContext, options: InfraOptions = {}):
     });
     closers.push(() => Promise.resolve(s3Client.destroy()));
 
-    const proxy = options.slowDownProxy ? await startSlowDownProxy(s3.endpoint, ctx.seed) : undefined;
+    const proxy =
+      options.slowDownProxy || options.slowS3ReadsBps !== undefined
+        ? await startSlowDownProxy(s3.endpoint, ctx.seed)
+        : undefined;
     if (proxy) closers.push(() => proxy.close());
+    proxy?.setSlowReads(options.slowS3ReadsBps);
 
     const emulator = await startEmulator({
       capacity,
@@ -411,18 +464,26 @@ function superviseWorkers(
   };
 }
 
-/** A batch of detections started by `startPairs`. */
+/** A batch of pairs started by `startPairs`: one batch workflow, one child detection per pair. */
 export interface PairBatch {
-  workflowIds: string[];
-  /** Epoch ms when the last start returned. */
+  /** The batch workflow's id. */
+  batchId: string;
+  /** Manifest lines (pairs), all distinct. */
+  lines: number;
+  /** Epoch ms when the batch was started. */
   startedAt: number;
 }
 
+/** Pairs a batch runs at once: at most this many detections in flight (the rest wait in the manifest). */
+const BATCH_CONCURRENCY = 64;
+
 /**
- * Uploads `n` distinct pairs (two short synthetic speech recordings under per-pair keys) and starts
- * one detection per pair with its own id `<tag>-<i>`, cache off, fast polling.
+ * Uploads `n` distinct pairs (two short synthetic speech recordings under per-pair keys), writes a
+ * manifest CSV of them (`id,reference,questioned`, ids `p0`…) and starts one batch over it through
+ * the client (`startBatch`, id `<tag>-batch`, cache off, fast polling, up to 64 pairs at once): the
+ * batch workflow starts one child detection per line, as a user's batch would.
  * @throws the first upload or start error.
- * @example const batch = await startPairs(parts, 'temporal-stop-10s', 20) // ids temporal-stop-10s-0 … -19
+ * @example const batch = await startPairs(parts, 'temporal-stop-10s', 20) // batch temporal-stop-10s-batch, 20 lines
  */
 export async function startPairs(parts: InfraParts, tag: string, n: number): Promise<PairBatch> {
   const reference = await readFile(
@@ -431,27 +492,24 @@ export async function startPairs(parts: InfraParts, tag: string, n: number): Pro
   const questioned = await readFile(
     await speechWav({ text: 'I would like to move money between accounts.', voice: 'en+f3' }),
   );
-  const workflowIds: string[] = [];
+  const lines = ['id,reference,questioned'];
   for (let i = 0; i < n; i++) {
-    const ref = { bucket: parts.bucket, key: `media/${tag}/${i}/reference.wav` };
-    const q = { bucket: parts.bucket, key: `media/${tag}/${i}/questioned.wav` };
-    await parts.s3Client.send(new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: reference }));
-    await parts.s3Client.send(new PutObjectCommand({ Bucket: q.bucket, Key: q.key, Body: questioned }));
+    const ref = `media/${tag}/${i}/reference.wav`;
+    const q = `media/${tag}/${i}/questioned.wav`;
+    await parts.s3Client.send(new PutObjectCommand({ Bucket: parts.bucket, Key: ref, Body: reference }));
+    await parts.s3Client.send(new PutObjectCommand({ Bucket: parts.bucket, Key: q, Body: questioned }));
+    lines.push(`p${i},s3://${parts.bucket}/${ref},s3://${parts.bucket}/${q}`);
   }
-  for (let i = 0; i < n; i++) {
-    const { workflowId } = await startDetection(
-      parts.client,
-      {
-        reference: { bucket: parts.bucket, key: `media/${tag}/${i}/reference.wav` },
-        questioned: { bucket: parts.bucket, key: `media/${tag}/${i}/questioned.wav` },
-        cache: false,
-        polling: FAST_POLLING,
-      },
-      { id: `${tag}-${i}`, taskQueue: parts.taskQueue },
-    );
-    workflowIds.push(workflowId);
-  }
-  return { workflowIds, startedAt: Date.now() };
+  const manifest = { bucket: parts.bucket, key: `manifests/${tag}.csv` };
+  await parts.s3Client.send(
+    new PutObjectCommand({ Bucket: manifest.bucket, Key: manifest.key, Body: `${lines.join('\n')}\n` }),
+  );
+  const { batchId } = await startBatch(
+    parts.client,
+    { manifest, cache: false, polling: FAST_POLLING, concurrency: Math.min(n, BATCH_CONCURRENCY) },
+    { id: `${tag}-batch`, taskQueue: parts.taskQueue },
+  );
+  return { batchId, lines: n, startedAt: Date.now() };
 }
 
 /**
@@ -538,74 +596,153 @@ export function watchProgress(parts: InfraParts): ProgressWatch {
   };
 }
 
+/** A row of the batch's JSONL report, the fields the chaos check reads. */
+interface ReportRow {
+  line: number | null;
+  workflowId: string | null;
+  errorType: string | null;
+  errorMessage: string | null;
+  duplicateOf: string | null;
+}
+
+/** Every detection workflow on the scenario's own Temporal server (the batch's children). */
+async function listDetections(parts: InfraParts): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const execution of parts.client.workflow.list({
+    query: `WorkflowType = '${DETECT_WORKFLOW_TYPE}'`,
+  })) {
+    ids.push(execution.workflowId);
+  }
+  return [...new Set(ids)];
+}
+
 /**
- * Waits until every workflow of `batch` has closed or `timeoutMs` has passed (Temporal errors while
- * it is unreachable are ridden out), then measures the ChaosOutcome: states from the client, result
- * objects from listing `results/` in S3, duplicate submissions from the emulator's accounting
- * (accepted jobs beyond one per completed detection). A completed detection counts only when its
- * result object holds the job and score the workflow returned; otherwise it is a failure naming the
- * difference. `recoverySeconds` and `seconds` are the caller's to fill (null and 0 here); `notes`
- * holds stray result objects, if any.
- * @throws the S3 error when the result listing fails (S3 down at the end).
+ * Waits until the batch has closed or `timeoutMs` has passed (Temporal errors while it is
+ * unreachable are ridden out), then measures the ChaosOutcome per pair (started = manifest lines):
+ * - a completed batch's JSONL report must hold exactly one row per manifest line; a row with an
+ *   error is a failure with the reason the user sees, a line without exactly one row a failure
+ *   naming it;
+ * - a pair counts as completed only when its child detection completed and its result object (one,
+ *   under `results/<child id>.json`) holds the job and score the child returned;
+ * - result objects of no child of the batch's rows are duplicates (a second detection of a pair);
+ * - duplicate submissions come from the emulator's accounting (accepted jobs beyond one per
+ *   completed detection);
+ * - a batch still running at the deadline leaves its unfinished pairs stuck.
+ * `recoverySeconds` and `seconds` are the caller's to fill (null and 0 here).
+ * @throws the S3 error when the report or the result listing cannot be read (S3 down at the end).
  * @example const outcome = await settle(parts, batch, 4 * 60_000); outcome.stuck // 0
  */
 export async function settle(parts: InfraParts, batch: PairBatch, timeoutMs: number): Promise<ChaosOutcome> {
   const deadline = Date.now() + timeoutMs;
-  const open = new Set(batch.workflowIds);
-  const views = new Map<string, Awaited<ReturnType<typeof getDetection>>>();
-  while (open.size > 0 && Date.now() < deadline) {
-    for (const id of [...open]) {
-      try {
-        const view = await getDetection(parts.client, id);
-        views.set(id, view);
-        if (view.state !== 'running') open.delete(id);
-      } catch {
-        break; // Temporal unreachable: try again next round
-      }
+  let view: BatchView | undefined;
+  while (Date.now() < deadline) {
+    try {
+      view = await getBatch(parts.client, batch.batchId);
+      if (view.state !== 'running') break;
+    } catch {
+      // Temporal unreachable: try again next round
     }
-    if (open.size > 0) await sleep(1_000);
+    await sleep(1_000);
+  }
+  const failed: ChaosFailure[] = [];
+  const notes: string[] = [];
+  // The children: from the report when the batch completed, else every detection on the server.
+  let children: string[];
+  const rowsPerLine = new Map<number, number>();
+  if (view?.state === 'completed') {
+    const rows = await readReportRows(parts, view.summary.files.jsonl.key);
+    children = [];
+    for (const row of rows) {
+      if (row.line !== null) rowsPerLine.set(row.line, (rowsPerLine.get(row.line) ?? 0) + 1);
+      const who = row.workflowId ?? `line ${row.line ?? '?'}`;
+      if (row.errorType !== null)
+        failed.push({ workflowId: who, reason: `${row.errorType}: ${row.errorMessage ?? ''}` });
+      else if (row.duplicateOf !== null)
+        failed.push({ workflowId: who, reason: `reported as a duplicate of ${row.duplicateOf}` });
+      else if (row.workflowId !== null) children.push(row.workflowId);
+    }
+    // Manifest lines 2 … lines + 1 (line 1 is the header): exactly one row each.
+    for (let line = 2; line < batch.lines + 2; line++) {
+      const count = rowsPerLine.get(line) ?? 0;
+      if (count !== 1)
+        failed.push({
+          workflowId: `line ${line}`,
+          reason: `${count} report rows for manifest line ${line} (must be 1)`,
+        });
+    }
+  } else {
+    children = await listDetections(parts).catch(() => []);
+    if (view?.state === 'failed')
+      notes.push(`the batch failed: ${view.failure.type}: ${view.failure.message}`);
   }
   const keys = await listResults(parts);
   const perId = new Map<string, number>();
   let strays = 0;
   for (const key of keys) {
     const id = key.slice(RESULT_PREFIX.length).replace(/\.json$/, '');
-    if (batch.workflowIds.includes(id)) perId.set(id, (perId.get(id) ?? 0) + 1);
+    if (children.includes(id)) perId.set(id, (perId.get(id) ?? 0) + 1);
     else strays++;
   }
-  const failed: ChaosFailure[] = [];
-  const notes: string[] = [];
   let completed = 0;
-  for (const id of batch.workflowIds) {
-    const view = views.get(id);
-    if (view?.state === 'completed') {
+  let open = 0;
+  for (const id of children) {
+    let child: Awaited<ReturnType<typeof getDetection>> | undefined;
+    try {
+      child = await getDetection(parts.client, id);
+    } catch (err) {
+      failed.push({
+        workflowId: id,
+        reason: `could not be read: ${err instanceof Error ? err.message : String(err)}`,
+      });
+      continue;
+    }
+    if (child.state === 'completed') {
       const problem =
         (perId.get(id) ?? 0) === 0
           ? 'completed, but no result object in S3'
-          : await resultMismatch(parts, `${RESULT_PREFIX}${id}.json`, view.result);
+          : await resultMismatch(parts, `${RESULT_PREFIX}${id}.json`, child.result);
       if (problem === undefined) completed++;
       else failed.push({ workflowId: id, reason: problem });
-    } else if (view?.state === 'failed') {
-      failed.push({ workflowId: id, reason: `${view.failure.type}: ${view.failure.message}` });
-    } else if (view?.state === 'not-found') {
-      failed.push({ workflowId: id, reason: 'not found in Temporal after the restart' });
-    }
+    } else if (child.state === 'failed') {
+      // Counted from the row already when the batch completed.
+      if (view?.state !== 'completed')
+        failed.push({ workflowId: id, reason: `${child.failure.type}: ${child.failure.message}` });
+    } else if (child.state === 'running') open++;
+    else failed.push({ workflowId: id, reason: 'not found in Temporal after the restart' });
   }
+  const stuck = view?.state === 'completed' ? open : Math.max(0, batch.lines - completed - failed.length);
+  if (view?.state === 'running' || view === undefined)
+    notes.push(`the batch was still open at the deadline (${children.length} child detection(s) started)`);
   if (strays > 0)
-    notes.push(`${strays} result object(s) under ${RESULT_PREFIX} that belong to no detection of the batch`);
+    notes.push(
+      `${strays} result object(s) under ${RESULT_PREFIX} that belong to no pair of the batch's report`,
+    );
   const duplicateResults = strays + [...perId.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0);
   const accepted = parts.emulator.accounting().jobs.length;
+  notes.push(
+    `batch ${batch.batchId}: ${children.length} child detection(s) for ${batch.lines} manifest line(s)`,
+  );
   return {
-    started: batch.workflowIds.length,
+    started: batch.lines,
     completed,
     failed,
-    stuck: open.size,
+    stuck,
     duplicateResults,
     duplicateSubmissions: Math.max(0, accepted - completed),
     recoverySeconds: null,
     seconds: 0,
     notes,
   };
+}
+
+/** The rows of the batch's JSONL report. */
+async function readReportRows(parts: InfraParts, key: string): Promise<ReportRow[]> {
+  const answer = await parts.s3Client.send(new GetObjectCommand({ Bucket: parts.bucket, Key: key }));
+  const text = (await answer.Body?.transformToString('utf8')) ?? '';
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as ReportRow);
 }
 
 /**

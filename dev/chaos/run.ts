@@ -8,7 +8,8 @@
  * @example bash scripts/run.sh node dev/chaos/run.ts --quick --only emulator-restart,soak-faulty-platform --seed 7
  */
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { cpus, totalmem, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -53,6 +54,26 @@ export function judge(scenario: ChaosScenario, outcome: ChaosOutcome): string[] 
       `started ${outcome.started} ≠ completed ${outcome.completed} + failed ${outcome.failed.length} (+ stuck ${outcome.stuck})`,
     );
   return [...violations, ...(scenario.check?.(outcome) ?? [])];
+}
+
+/**
+ * Where the run happened, for the report: CPU model and count, memory, Node version, and the commit
+ * (`git rev-parse --short HEAD`, `+ uncommitted changes` when the tree is dirty). Never throws.
+ */
+function environment(): { machine: string; commit: string } {
+  const cpu = cpus();
+  const machine =
+    `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
+    `${process.platform} ${process.arch}, Node ${process.versions.node}`;
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: REPO, encoding: 'utf8' }).trim();
+    if (dirty !== '') commit += ' + uncommitted changes';
+  } catch {
+    // not a git checkout
+  }
+  return { machine, commit };
 }
 
 /** Scenario files that failed to load: a broken file is reported, the others still run. */
@@ -131,6 +152,15 @@ async function main(): Promise<number> {
   const chosen = all.filter((s) => (only ? only.includes(s.name) : !quick || s.quick));
   const began = Date.now();
   const records: ChaosRecord[] = [...loadErrors];
+  const report = !values['no-report'];
+  const command = [
+    'npm run chaos --',
+    quick ? '--quick' : '',
+    only ? `--only ${only.join(',')}` : '',
+    `--seed ${seed}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
   for (const scenario of chosen) {
     const workDir = await mkdtemp(path.join(tmpdir(), `rdd-chaos-${scenario.name}-`));
     const log = (line: string): void => {
@@ -152,9 +182,18 @@ async function main(): Promise<number> {
     }
     log(`== ${scenario.name}: ${record.violations.length === 0 ? 'ok' : record.violations.join('; ')}`);
     records.push(record);
+    // After every scenario, so a run stopped part-way still leaves the figures it measured.
+    if (report && records.length < chosen.length + loadErrors.length)
+      await writeReport({
+        records,
+        began,
+        quick,
+        seed,
+        command,
+        remaining: chosen.length - records.length + loadErrors.length,
+      });
   }
   const minutes = ((Date.now() - began) / 60_000).toFixed(1);
-  const date = new Date().toISOString();
   const summary = table(records);
   console.log(summary);
   console.log(notes(records));
@@ -162,30 +201,69 @@ async function main(): Promise<number> {
   console.log(
     `\n${records.length} scenario(s), ${violated} violated, ${minutes} min, seed ${seed}${quick ? ', quick' : ''}`,
   );
-
-  if (!values['no-report'] && records.length > 0) {
-    const resultsDir = path.join(HERE, 'results');
-    await mkdir(resultsDir, { recursive: true });
-    const file = path.join(resultsDir, `${date.slice(0, 10)}${quick ? '-quick' : ''}.json`);
-    await writeFormatted(file, JSON.stringify({ date, quick, seed, minutes: Number(minutes), records }));
-    const markers = lastRunMarkers(quick);
-    await rewriteLastRun(
-      markers,
-      [
-        markers.start,
-        `Run ${date.slice(0, 16).replace('T', ' ')} UTC, \`${['npm run chaos --', quick ? '--quick' : '', only ? `--only ${only.join(',')}` : '', `--seed ${seed}`].filter(Boolean).join(' ')}\`, ` +
-          `${minutes} min, ${violated === 0 ? 'every invariant held' : `**${violated} scenario(s) violated an invariant**`}. ` +
-          `Raw figures: \`${path.relative(REPO, file)}\`.`,
-        '',
-        summary,
-        '',
-        notes(records),
-        markers.end,
-      ].join('\n'),
-    );
+  if (report && records.length > 0) {
+    const file = await writeReport({ records, began, quick, seed, command, remaining: 0 });
     console.log(`wrote ${path.relative(REPO, file)} and the "Last run" section of RELIABILITY.md`);
   }
   return violated > 0 ? 1 : 0;
+}
+
+/**
+ * Writes the results file and the run's "Last run" section of RELIABILITY.md from the records so
+ * far; `remaining` > 0 marks the run as still going (a run stopped then keeps what it measured).
+ * Returns the results file's path.
+ */
+async function writeReport(run: {
+  records: ChaosRecord[];
+  began: number;
+  quick: boolean;
+  seed: number;
+  command: string;
+  remaining: number;
+}): Promise<string> {
+  const { records, quick, seed, remaining } = run;
+  const minutes = ((Date.now() - run.began) / 60_000).toFixed(1);
+  const date = new Date(run.began).toISOString();
+  const { machine, commit } = environment();
+  const violated = records.filter((r) => r.violations.length > 0).length;
+  const resultsDir = path.join(HERE, 'results');
+  await mkdir(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `${date.slice(0, 10)}${quick ? '-quick' : ''}.json`);
+  await writeFormatted(
+    file,
+    JSON.stringify({
+      date,
+      quick,
+      seed,
+      minutes: Number(minutes),
+      machine,
+      commit,
+      ...(remaining > 0 && { inProgress: `${remaining} scenario(s) still to run` }),
+      records,
+    }),
+  );
+  const markers = lastRunMarkers(quick);
+  const state =
+    remaining > 0
+      ? `**in progress or stopped: ${records.length} scenario(s) done, ${remaining} not (yet) run**, ` +
+        `${violated === 0 ? 'every invariant held so far' : `**${violated} scenario(s) violated an invariant**`}`
+      : violated === 0
+        ? 'every invariant held'
+        : `**${violated} scenario(s) violated an invariant**`;
+  await rewriteLastRun(
+    markers,
+    [
+      markers.start,
+      `Run started ${date.slice(0, 16).replace('T', ' ')} UTC, \`${run.command}\`, ${minutes} min, ${state}. ` +
+        `Raw figures: \`${path.relative(REPO, file)}\`. Machine: ${machine}. Commit: ${commit}.`,
+      '',
+      table(records),
+      '',
+      notes(records),
+      markers.end,
+    ].join('\n'),
+  );
+  return file;
 }
 
 /** Replaces the text between the markers in RELIABILITY.md (appends the section when they are missing). */

@@ -27,15 +27,18 @@ export interface ChaosFailure {
 
 /** What one scenario measured; the runner prints these and writes them to RELIABILITY.md. */
 export interface ChaosOutcome {
-  /** Detections accepted (workflows started). */
+  /** Pairs accepted: the lines of the scenario's batch manifest. */
   started: number;
-  /** Workflows that completed with their result object written. */
+  /** Pairs whose child detection completed with its one result object written (and matching). */
   completed: number;
-  /** Workflows that failed, each with the reason the user sees. Expected failures count here too. */
+  /**
+   * Pairs that failed, each with the reason the user sees (the report row's error, or what the
+   * check found: a line without exactly one report row, a result object that does not match).
+   */
   failed: ChaosFailure[];
-  /** Workflows still open when the scenario's time bound ran out (must be 0). */
+  /** Pairs still unfinished when the scenario's time bound ran out (must be 0). */
   stuck: number;
-  /** Result objects beyond one per workflow (must be 0), counted in S3. */
+  /** Result objects beyond one per pair (must be 0), counted in S3. */
   duplicateResults: number;
   /** Submissions the platform accepted beyond one per completed detection (the emulator's count). */
   duplicateSubmissions: number;

@@ -4,7 +4,7 @@
  * production: see docker-compose.yml for the same services as containers.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_STACK_DIR, ENV_FILE_NAME } from '../../src/starters/stack-env.ts';
@@ -303,7 +303,10 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
         `The local stack, written by \`rdd stack up\` (pid ${process.pid}) at ${new Date().toISOString()}.\n` +
           'Every rdd command reads it; `rdd stack down` removes it.',
       ),
+      // It may hold RDD_API_TOKEN: owner-only, like the logs.
+      { mode: 0o600 },
     );
+    chmodSync(path.join(dir, ENV_FILE_NAME), 0o600);
     state.env = { ...env };
     writeState(dir, state);
     return ownedStack(dir, env, state, started, reaper, log);

@@ -3,7 +3,7 @@
  * and stopped by group (SIGTERM, a grace period, then SIGKILL).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, fchmodSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ServiceStartError } from './service-start-error.ts';
@@ -51,14 +51,17 @@ export interface ServiceProcess {
 /**
  * Spawns a service as the leader of a new process group (so a stop reaches whatever it forks and a
  * terminal's Ctrl-C does not hit it before its dependants are stopped), stdout and stderr appended
- * to `<logDir>/<name>.log`. With `detach`, the child is unref'd and outlives this process.
+ * to `<logDir>/<name>.log` (mode 0600: readable by its owner only). With `detach`, the child is unref'd and outlives this process.
  * @throws Error when the program cannot be executed (ENOENT, EACCES).
  * @example const s = await spawnService({ name: 'temporal', command, args, logDir, detach: false })
  */
 export async function spawnService(spec: ServiceSpec): Promise<ServiceProcess> {
   mkdirSync(spec.logDir, { recursive: true });
   const logFile = path.join(spec.logDir, `${spec.name}.log`);
-  const fd = openSync(logFile, 'a');
+  // Owner-only: a log may carry a secret the service prints (versitygw logs its event webhook URL,
+  // whose `?token=` is the API token), as `.stack/env` does.
+  const fd = openSync(logFile, 'a', 0o600);
+  fchmodSync(fd, 0o600);
   const logOffset = statSync(logFile).size;
   let child: ChildProcess;
   try {

@@ -10,6 +10,7 @@ import {
 import { checkDetectionJob } from './check-detection-job.ts';
 import type { DetectorClient } from './detector/types.ts';
 import { releasePlatformLease } from './platform-capacity.ts';
+import { endedByShutdown, untilShutdown, workerShuttingDown } from './worker-shutdown.ts';
 
 /** Longest sleep between two heartbeats (ms): well under AWAIT_JOB's heartbeat timeout. */
 const HEARTBEAT_EVERY_MS = 5_000;
@@ -28,13 +29,25 @@ const HEARTBEAT_EVERY_MS = 5_000;
  * with the observation `{ audioSeconds, afterSeconds, beforeSeconds }` of a `done` job, so the
  * capacity workflow learns; a retry after that releases again, which the capacity workflow ignores.
  * A `lost` job (404) is terminal here: the workflow decides to resubmit. Idempotent: reads the job,
- * and releasing is idempotent.
+ * and releasing is idempotent. Its sleeps end as soon as the worker starts shutting down
+ * (`shutdownSignal`): it fails with the retryable `WorkerShuttingDown` and another worker resumes the
+ * wait from the last heartbeat, instead of the draining worker waiting out its grace time.
  * @throws ApplicationFailure from `checkDetectionJob` for HTTP errors other than 404 (retried by
- *   Temporal, resuming from the heartbeat); the cancellation when the workflow cancels it.
+ *   Temporal, resuming from the heartbeat); WorkerShuttingDown (retryable) on the worker's shutdown;
+ *   the cancellation when the workflow cancels it.
  * @example await awaitDetectionJob(deps, { job, audioSeconds: 12, acceptedAtMs, estimate, polling }) // { state: 'done', score: 1.2, checks: 2 }
  */
 export async function awaitDetectionJob(
-  { detector, temporal }: { detector: DetectorClient; temporal?: Client | undefined },
+  {
+    detector,
+    temporal,
+    shutdownSignal,
+  }: {
+    detector: DetectorClient;
+    temporal?: Client | undefined;
+    /** Aborted when the worker starts shutting down (ActivityDeps.shutdownSignal). */
+    shutdownSignal?: AbortSignal | undefined;
+  },
   input: AwaitJobInput,
 ): Promise<AwaitedJob> {
   const context = Context.current();
@@ -58,7 +71,18 @@ export async function awaitDetectionJob(
       previous: progress.previous,
       previousInterval: progress.previousInterval,
     });
-    await sleepUntil(acceptedAtMs + at * 1000, () => context.heartbeat(progress), context.cancellationSignal);
+    const cancellation = context.cancellationSignal;
+    await sleepUntil(
+      acceptedAtMs + at * 1000,
+      () => context.heartbeat(progress),
+      untilShutdown(cancellation, shutdownSignal),
+    ).catch((err: unknown) => {
+      if (endedByShutdown(cancellation, shutdownSignal)) {
+        context.heartbeat(progress);
+        throw workerShuttingDown('waiting for the platform job');
+      }
+      throw err;
+    });
     const check = await checkDetectionJob({ detector }, input.job);
     const elapsed = (Date.now() - acceptedAtMs) / 1000;
     progress.checks += 1;

@@ -40,6 +40,13 @@ export interface ActivityDeps {
    * it; without it those two activities fail non-retryably.
    */
   platformCapacity?: PlatformCapacityDeps | undefined;
+  /**
+   * Aborted when the worker starts shutting down (`createDetectionWorker` sets it): the activities
+   * that only wait (submitDetectionJob's wait for a lease, awaitDetectionJob) then fail with the
+   * retryable `WorkerShuttingDown` at once instead of holding the draining worker for its grace
+   * time; uploads and writes in flight are not affected. Absent: they wait as before.
+   */
+  shutdownSignal?: AbortSignal | undefined;
 }
 
 /**
@@ -67,6 +74,7 @@ export function createActivities(deps: ActivityDeps) {
     awaitDetectionJob: awaitDetectionJob.bind(undefined, {
       detector: deps.detector,
       temporal: deps.platformCapacity?.temporal,
+      shutdownSignal: deps.shutdownSignal,
     }),
     // Batches: manifest pages, one row file per run, the reports at the end.
     readManifestPage: readManifestPage.bind(undefined, deps),

@@ -16,6 +16,7 @@ import {
   releasePlatformLease,
   type PlatformCapacityDeps,
 } from './platform-capacity.ts';
+import { endedByShutdown, untilShutdown, workerShuttingDown } from './worker-shutdown.ts';
 
 /** How often an upload reports progress; well under DETECTOR_SUBMIT's heartbeat timeout. */
 const HEARTBEAT_INTERVAL_MS = 5_000;
@@ -40,9 +41,13 @@ const HEARTBEAT_INTERVAL_MS = 5_000;
  * uploads stay bounded by the leases. A retry asks for the same lease id and gets it back. The
  * result then carries the lease, the estimate at the grant and `acceptedAtMs`. A permanent failure
  * after the grant gives the lease back (best effort; the workflow releases it too).
+ * The wait for the lease ends as soon as the worker starts shutting down (`shutdownSignal`): the
+ * activity fails with the retryable `WorkerShuttingDown` and another worker asks for the same lease;
+ * an upload already under way is not affected (it has the shutdown grace time to finish).
  * Registered bound to its deps by `createActivities`; call it directly only under
  * `MockActivityEnvironment` (it heartbeats and reads the activity context).
- * @throws ApplicationFailure classified by toStorageFailure / toDetectorFailure.
+ * @throws ApplicationFailure classified by toStorageFailure / toDetectorFailure; WorkerShuttingDown
+ *   (retryable) when the worker's shutdown ended the wait for a lease.
  * @example await new MockActivityEnvironment().run(submitDetectionJob, { s3, detector }, input) // { jobId, statusUrl, attempt: 1 }
  */
 export async function submitDetectionJob(
@@ -50,7 +55,14 @@ export async function submitDetectionJob(
     s3,
     detector,
     platformCapacity,
-  }: { s3: S3Client; detector: DetectorClient; platformCapacity?: PlatformCapacityDeps | undefined },
+    shutdownSignal,
+  }: {
+    s3: S3Client;
+    detector: DetectorClient;
+    platformCapacity?: PlatformCapacityDeps | undefined;
+    /** Aborted when the worker starts shutting down (ActivityDeps.shutdownSignal). */
+    shutdownSignal?: AbortSignal | undefined;
+  },
   input: SubmitJobInput,
 ): Promise<SubmittedJob> {
   const context = Context.current();
@@ -73,11 +85,15 @@ export async function submitDetectionJob(
     const waiting = setInterval(beat, HEARTBEAT_INTERVAL_MS);
     try {
       const granted = await acquirePlatformLease(platformCapacity, input.lease, {
-        signal,
+        // Only the wait listens to the shutdown: a granted lease goes on to upload within the grace.
+        signal: untilShutdown(signal, shutdownSignal),
         onWaiting: (answer) => {
           ahead = answer.ahead;
           beat();
         },
+      }).catch((err: unknown) => {
+        if (endedByShutdown(signal, shutdownSignal)) throw workerShuttingDown('waiting for a platform lease');
+        throw err;
       });
       lease = {
         capacityWorkflowId: granted.capacityWorkflowId,

@@ -14,6 +14,7 @@ import { s3Status } from '../storage/s3-errors.ts';
 import { idFromKey } from './detection-routes.ts';
 import type { ApiPlugin } from './plugins.ts';
 import { ProblemError } from './problem-error.ts';
+import { boundedS3 } from './s3-deadline.ts';
 import { jsonResponse, problemResponses, ProblemType } from './problems.ts';
 import {
   BatchProgressSchema,
@@ -111,7 +112,7 @@ export const batchRoutes: ApiPlugin = async (instance, { deps }) => {
           'many requests are ahead), `completed` with its summary, or `failed`.',
         tags: ['batches'],
         params: IdParamsSchema,
-        response: { 200: BatchViewSchema, ...problemResponses(401, 404, 503) },
+        response: { 200: BatchViewSchema, ...problemResponses(401, 404, 414, 422, 503) },
       },
     },
     async (request) => {
@@ -144,7 +145,7 @@ export const batchRoutes: ApiPlugin = async (instance, { deps }) => {
           description: `Answers the progress after the ${name}; 409 when the batch refuses it (already paused, finishing, …).`,
           tags: ['batches'],
           params: IdParamsSchema,
-          response: { 200: BatchProgressSchema, ...problemResponses(401, 404, 409, 503) },
+          response: { 200: BatchProgressSchema, ...problemResponses(400, 401, 404, 409, 414, 415, 422, 503) },
         },
       },
       async (request) => {
@@ -176,7 +177,8 @@ export const batchRoutes: ApiPlugin = async (instance, { deps }) => {
         description:
           'Where the report files are (`s3://` URIs of the CSV, JSON Lines, HTML and, with labels, ' +
           `metrics JSON); with \`Accept: ${NDJSON}\` the JSON Lines themselves, streamed from S3. ` +
-          '409 while the batch runs or when it failed.',
+          '409 while the batch runs or when it failed; 503 when Temporal or (for the JSON Lines) S3 ' +
+          'does not answer within 5 s.',
         tags: ['batches'],
         params: IdParamsSchema,
         response: {
@@ -187,7 +189,7 @@ export const batchRoutes: ApiPlugin = async (instance, { deps }) => {
               [NDJSON]: { schema: z.string().describe('one report row (JSON) per line') },
             },
           },
-          ...problemResponses(401, 404, 409, 503),
+          ...problemResponses(401, 404, 409, 414, 422, 503),
         },
       },
     },
@@ -207,8 +209,10 @@ export const batchRoutes: ApiPlugin = async (instance, { deps }) => {
       if (wantsNdjson(request.headers.accept)) {
         let body: Readable;
         try {
-          const answer = await s3.send(
-            new GetObjectCommand({ Bucket: files.jsonl.bucket, Key: files.jsonl.key }),
+          const answer = await boundedS3(`the report of batch ${id}`, (abortSignal) =>
+            s3.send(new GetObjectCommand({ Bucket: files.jsonl.bucket, Key: files.jsonl.key }), {
+              abortSignal,
+            }),
           );
           body = answer.Body as Readable;
         } catch (err) {

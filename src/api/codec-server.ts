@@ -13,6 +13,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { PayloadDecryptionError } from '../client/payload-decryption-error.ts';
 import { CODEC_SERVER_DEFAULTS } from '../config/codec-server.ts';
 import { tokenMatches, requestLogSerializer } from './auth.ts';
+import { jsonLogOptions } from './log-format.ts';
 
 /** Options of `createCodecServer`. */
 export interface CodecServerOptions {
@@ -36,7 +37,7 @@ interface JsonPayload {
 
 /** The request and response body of /encode and /decode. */
 interface JsonPayloads {
-  payloads: JsonPayload[];
+  payloads?: JsonPayload[];
 }
 
 function fromJson(payload: JsonPayload): Payload {
@@ -62,10 +63,13 @@ function toJson(payload: Payload): JsonPayload {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** The JSON schema of a request body: a list of payloads with base64 strings. */
+/**
+ * The JSON schema of a request body: a list of payloads with base64 strings. `payloads` may be
+ * absent: `{}` is the proto3 JSON form of an empty `Payloads`, which the Temporal CLI sends for a
+ * query without arguments (`temporal workflow metadata|query --codec-endpoint`).
+ */
 const bodySchema = {
   type: 'object',
-  required: ['payloads'],
   properties: {
     payloads: {
       type: 'array',
@@ -83,8 +87,8 @@ const bodySchema = {
 /**
  * Builds the codec server (not listening: call `listen`, or `inject` in tests). Answers 401 with
  * `WWW-Authenticate: Bearer` without the token (compared in constant time), 400 for a body that is
- * not `{payloads: […]}` or a payload that cannot be decrypted (the message names the key id, never
- * a key), 200 `{payloads}` otherwise. Stateless: every request is independent and idempotent.
+ * not `{payloads?: […]}` (absent means none) or a payload that cannot be decrypted (the message
+ * names the key id, never a key), 200 `{payloads}` otherwise. Stateless: every request is independent and idempotent.
  * @example
  * const app = await createCodecServer({ codec: new AesGcmCodec(keys), token, uiOrigins: ['http://127.0.0.1:8233'] });
  * await app.listen({ host: '127.0.0.1', port: 8888 });
@@ -92,7 +96,9 @@ const bodySchema = {
 export async function createCodecServer(options: CodecServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger:
-      options.logger === true ? { serializers: { req: requestLogSerializer } } : (options.logger ?? false),
+      options.logger === true
+        ? { ...jsonLogOptions(), serializers: { req: requestLogSerializer } }
+        : (options.logger ?? false),
     bodyLimit: options.bodyLimitBytes ?? CODEC_SERVER_DEFAULTS.bodyLimitBytes,
   });
   await app.register(fastifyCors, {
@@ -126,7 +132,7 @@ export async function createCodecServer(options: CodecServerOptions): Promise<Fa
     ['/decode', 'decode'],
   ] as const) {
     app.post<{ Body: JsonPayloads }>(path, { schema: { body: bodySchema } }, async (request) => {
-      const payloads = request.body.payloads.map(fromJson);
+      const payloads = (request.body.payloads ?? []).map(fromJson);
       const converted = await options.codec[direction](payloads);
       return { payloads: converted.map(toJson) } satisfies JsonPayloads;
     });

@@ -118,7 +118,7 @@ export const detectionRoutes: ApiPlugin = async (instance, { deps }) => {
           'document, or `failed` with the failure type and message.',
         tags: ['detections'],
         params: IdParamsSchema,
-        response: { 200: DetectionViewSchema, ...problemResponses(401, 404, 503) },
+        response: { 200: DetectionViewSchema, ...problemResponses(401, 404, 414, 422, 503) },
       },
     },
     async (request) => {

@@ -73,6 +73,7 @@ export const STATUS_TITLES: Readonly<Record<number, string>> = {
   406: 'Not Acceptable',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   500: 'Internal Server Error',
@@ -81,11 +82,12 @@ export const STATUS_TITLES: Readonly<Record<number, string>> = {
 
 /** What each status means in this API, for the OpenAPI document. */
 const DESCRIPTIONS: Readonly<Record<number, string>> = {
-  400: 'Malformed request (e.g. the body is not valid JSON)',
+  400: 'Malformed request (e.g. the body is not valid JSON, or a header is sent twice)',
   401: 'Missing or wrong bearer token',
   404: 'No such resource',
   409: 'Conflict: the id is taken by another request, or the batch refused the change',
   413: 'The body is larger than RDD_API_BODY_LIMIT_BYTES',
+  414: 'A path segment (id) is longer than 300 characters',
   415: 'The body is not application/json',
   422: 'The request is well-formed but invalid; `errors` names each field',
   500: 'An internal error (details are in the server log, never in the response)',

@@ -210,6 +210,30 @@ export const BatchRequestSchema = z
       if (body.prefix === undefined)
         ctx.addIssue({ code: 'custom', path: ['prefix'], message: 'required (or give manifest)' });
     }
+    const { modifiedAfter, modifiedBefore } = body.prefix ?? {};
+    // A whole bucket would feed the batch every object there, this project's own results, cache
+    // and reports included: an empty prefix needs a suffix that picks the media.
+    if (body.prefix !== undefined && body.prefix.prefix === '' && !body.prefix.suffix)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['prefix', 'prefix'],
+        message:
+          'an empty prefix takes every object in the bucket (results, cache and batch reports included): ' +
+          'give a prefix, or a suffix such as ".wav"',
+      });
+    // Each bound is checked on its own first; an invalid one is not compared.
+    if (
+      modifiedAfter !== undefined &&
+      modifiedBefore !== undefined &&
+      IsoTime.safeParse(modifiedAfter).success &&
+      IsoTime.safeParse(modifiedBefore).success &&
+      Date.parse(modifiedAfter) >= Date.parse(modifiedBefore)
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: ['prefix', 'modifiedAfter'],
+        message: `must be before /prefix/modifiedBefore (${modifiedBefore}): the window holds no time`,
+      });
   })
   .meta({ id: 'BatchRequest' });
 

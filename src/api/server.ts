@@ -7,7 +7,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import fastifySwagger from '@fastify/swagger';
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -16,11 +16,18 @@ import {
 } from 'fastify-type-provider-zod';
 import type { ApiConfig } from '../config/api.ts';
 import { bearerAuth, requestLogSerializer } from './auth.ts';
+import { jsonLogOptions } from './log-format.ts';
 import { batchRoutes } from './batch-routes.ts';
 import { detectionRoutes } from './detection-routes.ts';
 import { healthRoutes } from './health-routes.ts';
 import { API_PLUGINS, type ApiPlugin } from './plugins.ts';
-import { problemErrorHandler, requestPath } from './error-handler.ts';
+import {
+  frameworkErrorHandler,
+  MAX_PARAM_LENGTH,
+  problemErrorHandler,
+  requestPath,
+} from './error-handler.ts';
+import { ProblemError } from './problem-error.ts';
 import { PROBLEM_CONTENT_TYPE, problemDocument } from './problems.ts';
 
 /** What the routes use: one Temporal client, one S3 client, the config. Owned by the caller. */
@@ -37,7 +44,10 @@ export interface ApiServerOptions extends ApiDeps {
    * document. Default `API_PLUGINS` (plugins.ts), e.g. `POST /v1/s3-events`.
    */
   plugins?: readonly ApiPlugin[];
-  /** fastify's logger option: `false` (tests), `true` (JSON lines to stdout) or pino options. */
+  /**
+   * fastify's logger option: `false` (tests), `true` (JSON lines to stdout in the worker's shape,
+   * jsonLogOptions) or pino options.
+   */
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -61,7 +71,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     logger: withoutQueryInLogs(options.logger ?? false),
     bodyLimit: config.api.bodyLimitBytes,
     // Ids come from path segments; keep them whole up to Temporal's limit.
-    routerOptions: { maxParamLength: 300 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // A longer segment (414) or an undecodable URL (400) as a problem document too.
+    frameworkErrors: frameworkErrorHandler,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -82,6 +94,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       );
   });
   if (config.api.token !== undefined) app.addHook('onRequest', bearerAuth(config.api.token));
+  app.addHook('onRequest', singleIdempotencyKey);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -114,6 +127,19 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
  */
 function withoutQueryInLogs(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
   if (logger === false || logger === undefined) return false;
-  const options = logger === true ? {} : logger;
+  const options = logger === true ? jsonLogOptions() : logger;
   return { ...options, serializers: { ...options.serializers, req: requestLogSerializer } };
+}
+
+/**
+ * Refuses a request with more than one Idempotency-Key header (Node joins them into `k1, k2`,
+ * which would otherwise be judged as one malformed key): 400 saying so.
+ */
+// eslint-disable-next-line @typescript-eslint/require-await -- fastify awaits an async hook
+async function singleIdempotencyKey(request: FastifyRequest): Promise<void> {
+  const raw = request.raw.rawHeaders;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'idempotency-key') count += 1;
+  if (count > 1)
+    throw new ProblemError(400, `Idempotency-Key was sent ${count} times; send it once per request`);
 }

@@ -14,11 +14,13 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BATCH_WORKFLOW_TYPE,
+  MAX_BATCH_ID_BYTES,
   cancelUpdate,
   pauseUpdate,
   progressQuery,
   resumeUpdate,
   type BatchInput,
+  type BatchPrefix,
   type BatchProgress,
   type BatchSummary,
   type BatchWorkflow,
@@ -27,9 +29,11 @@ import { capacityStateQuery, LeasePriority } from '../shared/platform-capacity.t
 import { BatchId } from '../shared/search-attributes.ts';
 import { DEFAULT_TASK_QUEUE } from '../shared/task-queues.ts';
 import { batchDetails, batchSummary } from '../shared/ui-text.ts';
+import { utf8Length, workflowIdProblems } from '../shared/s3-names.ts';
 import { BatchUpdateRejectedError } from './batch-update-rejected-error.ts';
 import { canonicalJson, type DetectionFailure } from './detections.ts';
 import { DetectionIdConflictError } from './detection-id-conflict-error.ts';
+import { InvalidDetectionInputError } from './invalid-detection-input-error.ts';
 import { startIdempotently } from './idempotent-start.ts';
 import { reachable } from './reachable.ts';
 import { searchAttributesRegistered } from './search-attributes-registered.ts';
@@ -73,8 +77,64 @@ export function batchId(input: BatchInput): string {
   return `batch-${hashOf(input).slice(0, 32)}`;
 }
 
+/**
+ * A batch request that cannot run; so far, an unusable `id` (`batchIdProblems`). Thrown by
+ * `startBatch` before it calls Temporal: nothing was started. A kind of
+ * `InvalidDetectionInputError`, so one `instanceof` check covers both starts.
+ * @example if (err instanceof InvalidBatchInputError) console.error(err.problems.join('\n'))
+ */
+export class InvalidBatchInputError extends InvalidDetectionInputError {
+  override name = 'InvalidBatchInputError';
+  constructor(problems: string[]) {
+    super(problems);
+    this.message = `invalid batch request: ${problems.join('; ')}`;
+  }
+}
+
+/**
+ * Everything wrong with a caller's batch id (`[]` when usable): empty, over `MAX_BATCH_ID_BYTES`
+ * (225) bytes of UTF-8 (each pair's child id is the batch id, `-` and 24 hex, and becomes a result
+ * key segment), a `/`, or control characters. Each problem names the id. Pure.
+ * @example batchIdProblems('a/b') // ['id "a/b" is not usable: "/" is not allowed (…)']
+ */
+export function batchIdProblems(id: string): string[] {
+  const bytes = utf8Length(id);
+  if (bytes > MAX_BATCH_ID_BYTES)
+    return [
+      `id ${JSON.stringify(id.slice(0, 40))}… is ${bytes} bytes, over the ${MAX_BATCH_ID_BYTES} a batch id may have (its pairs' ids add 25)`,
+    ];
+  return workflowIdProblems(id, 'id');
+}
+
 function hashOf(input: BatchInput): string {
-  return createHash('sha256').update(canonicalJson(input)).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(canonicalBatchRequest(input)))
+    .digest('hex');
+}
+
+/**
+ * The request as its id and hash see it: window bounds (`modifiedAfter`, `modifiedBefore`) that
+ * parse as times re-spelled in UTC (`2026-01-01T01:00:00+01:00` and `2026-01-01T00:00:00.000Z`
+ * are `2026-01-01T00:00:00Z`; milliseconds kept only when not zero), and an empty `suffix` left
+ * out (it filters nothing, like no suffix). The workflow still gets the input as given. Pure.
+ * @example canonicalBatchRequest({ reference, prefix: { bucket: 'b', prefix: 'in/', suffix: '' } }).prefix // { bucket: 'b', prefix: 'in/' }
+ */
+export function canonicalBatchRequest(input: BatchInput): BatchInput {
+  if (!('prefix' in input) || input.prefix === undefined) return input;
+  const { suffix, modifiedAfter, modifiedBefore, ...rest } = input.prefix;
+  const prefix: BatchPrefix = {
+    ...rest,
+    ...(suffix !== undefined && suffix !== '' && { suffix }),
+    ...(modifiedAfter !== undefined && { modifiedAfter: utcInstant(modifiedAfter) }),
+    ...(modifiedBefore !== undefined && { modifiedBefore: utcInstant(modifiedBefore) }),
+  };
+  return { ...input, prefix };
+}
+
+/** An ISO time in UTC, without `.000`; the text itself when it is no time. */
+function utcInstant(text: string): string {
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? text : new Date(ms).toISOString().replace('.000Z', 'Z');
 }
 
 /**
@@ -84,6 +144,7 @@ function hashOf(input: BatchInput): string {
  * search attributes, the batch starts with `BatchId` = its id, and sets it on every detection it
  * starts (filter `BatchId="<id>"` in the Temporal UI). The batch id is the workflow id, which
  * Temporal stores in the clear anyway, so the attribute exposes nothing new.
+ * @throws InvalidBatchInputError when `options.id` is not usable (`batchIdProblems`): nothing started.
  * @throws DetectionIdConflictError when `options.id` names a batch of a different request.
  * @throws TemporalUnreachableError when Temporal does not answer (calling again is safe).
  * @example const { batchId } = await startBatch(client, { manifest: { bucket: 'media', key: 'pairs.csv' } })
@@ -93,6 +154,10 @@ export async function startBatch(
   input: BatchInput,
   options: StartBatchOptions = {},
 ): Promise<{ batchId: string; existing: boolean }> {
+  if (options.id !== undefined) {
+    const problems = batchIdProblems(options.id);
+    if (problems.length > 0) throw new InvalidBatchInputError(problems);
+  }
   const hash = hashOf(input);
   const id = options.id ?? `batch-${hash.slice(0, 32)}`;
   return await reachable(client, async () => {
@@ -116,7 +181,8 @@ export async function startBatch(
 
 /**
  * Where a batch stands, read once: `running` with its progress, `completed` with its summary,
- * `failed`, or `not-found`. Follows continue-as-new (reads the latest run). Reads only.
+ * `failed`, or `not-found` (also for `''` and for an id that holds another kind of workflow, such
+ * as a detection). Follows continue-as-new (reads the latest run). Reads only.
  * A running batch also says how many of its pairs wait for platform capacity and how many lease
  * requests are ahead of the first of them (`waitingForCapacity`, `ahead`): the batch names its
  * platform's capacity workflow in its progress (`capacityWorkflowId`, learnt from the worker that
@@ -124,6 +190,8 @@ export async function startBatch(
  * @throws TemporalUnreachableError when Temporal does not answer.
  */
 export async function getBatch(client: Client, id: string): Promise<BatchView> {
+  // Temporal refuses an empty id with a raw INVALID_ARGUMENT: no batch has it.
+  if (id === '') return { batchId: id, state: 'not-found' };
   return await reachable(client, async () => {
     const handle = client.workflow.getHandle<BatchWorkflow>(id);
     let description;
@@ -133,6 +201,8 @@ export async function getBatch(client: Client, id: string): Promise<BatchView> {
       if (err instanceof WorkflowNotFoundError) return { batchId: id, state: 'not-found' };
       throw err;
     }
+    // A detection (or any other workflow) under this id is no batch: its result is no BatchSummary.
+    if (description.type !== BATCH_WORKFLOW_TYPE) return { batchId: id, state: 'not-found' };
     if (description.status.name === 'RUNNING') {
       const progress = await handle.query(progressQuery);
       return { batchId: id, state: 'running', progress, ...(await capacityOf(client, id, progress)) };

@@ -23,6 +23,7 @@ import { loadEncryptionConfig } from './encryption-keys.ts';
 import { ConfigError } from '../config/config-error.ts';
 import type { Env } from '../config/env.ts';
 import { temporalAddressProblems } from '../config/temporal-address.ts';
+import { apiKeyTlsHint, temporalProfileProblem } from '../config/temporal-profile.ts';
 import { TemporalUnreachableError, transportReason } from './temporal-unreachable-error.ts';
 
 export { TemporalUnreachableError, transportReason };
@@ -97,7 +98,16 @@ function connectConfig(env: Env) {
   const defined = Object.fromEntries(
     Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
   );
-  const { connectionOptions, namespace } = loadClientConnectConfig({ overrideEnvVars: defined });
+  let loaded;
+  try {
+    loaded = loadClientConnectConfig({ overrideEnvVars: defined });
+  } catch (err) {
+    // envconfig's own messages name neither the variable nor the file it searched.
+    const problem = temporalProfileProblem(err, defined);
+    if (problem !== undefined) throw new ConfigError([problem]);
+    throw err;
+  }
+  const { connectionOptions, namespace } = loaded;
   // Checked here, not by the SDK's bare TypeError, so that a bad address is a configuration error
   // naming where it came from (the variable, or a profile in a config file).
   const address = connectionOptions.address;
@@ -181,6 +191,8 @@ export interface RetryConnectOptions {
   maxDelayMs?: number;
   /** Called before each wait, e.g. to print one line. */
   onRetry?: (info: { error: unknown; delayMs: number; attempt: number }) => void;
+  /** Appended to the final error's message (e.g. apiKeyTlsHint). */
+  hint?: string;
 }
 
 /**
@@ -200,7 +212,8 @@ export async function retryConnect<T>(connect: () => Promise<T>, options: RetryC
     } catch (err) {
       if (!isTemporalUnreachable(err)) throw err;
       const remaining = started + options.timeoutMs - Date.now();
-      if (remaining <= 0) throw new TemporalUnreachableError(options.address, err, Date.now() - started);
+      if (remaining <= 0)
+        throw new TemporalUnreachableError(options.address, err, Date.now() - started, options.hint);
       const wait = Math.min(delayMs, remaining);
       options.onRetry?.({ error: err, delayMs: wait, attempt });
       await sleep(wait);
@@ -232,7 +245,13 @@ export async function connectClient(env: Env, options: ConnectClientOptions = {}
     });
     return new Client({ connection, namespace, ...clientOptions(env) });
   } catch (err) {
-    if (isTemporalUnreachable(err)) throw new TemporalUnreachableError(temporalAddress(env), err);
+    if (isTemporalUnreachable(err))
+      throw new TemporalUnreachableError(
+        temporalAddress(env),
+        err,
+        undefined,
+        apiKeyTlsHint(connectionOptions),
+      );
     throw err;
   }
 }
@@ -252,6 +271,7 @@ export async function connectWorker(
   // Loaded here, not at the top: a service that only starts detections need not load the worker.
   const { NativeConnection } = await import('@temporalio/worker');
   const connect = () => NativeConnection.connect(connectionOptions);
-  const connection = await retryConnect(connect, { timeoutMs: 0, ...retry, address });
+  const hint = apiKeyTlsHint(connectionOptions);
+  const connection = await retryConnect(connect, { timeoutMs: 0, hint, ...retry, address });
   return { connection, namespace };
 }

@@ -201,13 +201,16 @@ export async function startDetection(
 
 /**
  * Where a detection stands, read once: its live status (the `status` query) while running, its
- * result once completed, its failure once it ended without one, or `not-found`. Idempotent, no
- * side effects. Reads the latest run of `workflowId`. A detection waiting for a platform lease
+ * result once completed, its failure once it ended without one, or `not-found` (also for `''` and
+ * for an id that holds another kind of workflow, such as a batch). Idempotent, no side effects.
+ * Reads the latest run of `workflowId`. A detection waiting for a platform lease
  * also says how many requests are `ahead` of it (asked of the platform's capacity workflow).
  * @throws TemporalUnreachableError when Temporal does not answer.
  * @example const view = await getDetection(client, 'detect-1'); if (view.state === 'running') view.status.phase
  */
 export async function getDetection(client: Client, workflowId: string): Promise<DetectionView> {
+  // Temporal refuses an empty id with a raw INVALID_ARGUMENT: no detection has it.
+  if (workflowId === '') return { workflowId, state: 'not-found' };
   return await reachable(client, async () => {
     const handle = client.workflow.getHandle<DetectWorkflow>(workflowId);
     let description;
@@ -217,6 +220,8 @@ export async function getDetection(client: Client, workflowId: string): Promise<
       if (err instanceof WorkflowNotFoundError) return { workflowId, state: 'not-found' };
       throw err;
     }
+    // A batch (or any other workflow) under this id is no detection: its result is no DetectionResult.
+    if (description.type !== DETECT_WORKFLOW_TYPE) return { workflowId, state: 'not-found' };
     if (description.status.name === 'RUNNING') {
       const status = await handle.query(statusQuery);
       // The lean path waits for its lease inside the submit activity, where the workflow cannot see

@@ -44,6 +44,9 @@ export { ConfigError } from '../config/config-error.ts';
 export type { Env } from '../config/env.ts';
 export {
   batchId,
+  batchIdProblems,
+  canonicalBatchRequest,
+  InvalidBatchInputError,
   cancelBatch,
   getBatch,
   pauseBatch,
@@ -60,8 +63,10 @@ export {
   BATCH_SCHEDULE_POLICIES,
   batchScheduleId,
   createBatchSchedule,
+  DEFAULT_BACKFILL_MAX_RUNS,
   deleteBatchSchedule,
   describeBatchSchedule,
+  estimatedScheduleRuns,
   InvalidScheduleError,
   listBatchSchedules,
   pauseBatchSchedule,
@@ -74,6 +79,7 @@ export {
   type BatchScheduleView,
   type CreateBatchScheduleOptions,
 } from './schedules.ts';
+export { cronProblems, estimatedCronRuns, timezoneProblem } from './cron-problems.ts';
 export { BatchScheduleConflictError } from './batch-schedule-conflict-error.ts';
 export {
   deleteSweepSchedule,

@@ -35,7 +35,9 @@ function bareEtag(etag: string): string {
  * sha256(`bucket \n key \n version`), where version is the ETag without quotes, else the version
  * id, else empty. The event path and the sweep compute it alike, so a replayed or duplicated event
  * and a later sweep all name one workflow; a new upload under the same key (a new ETag) is a new
- * detection. Pure.
+ * detection. Give the ETag whenever there is one: the sweep always has it (from its listing), so an
+ * id made without it names a different workflow than the sweep's for the same object
+ * (`POST /v1/s3-events` reads a missing ETag with a HEAD first). Pure.
  * @example s3EventDetectionId({ bucket: 'media', key: 'calls/a/1.wav', etag: '"5d41…"' }) // 's3evt-…' (38 characters)
  */
 export function s3EventDetectionId(object: CreatedObject): string {

@@ -10,7 +10,9 @@
  *   window, so nothing is lost). Batches of one schedule never run side by side.
  * - catch-up window 1 hour: after a Temporal outage, a run missed by less than an hour still
  *   starts; older misses are skipped (use `backfillBatchSchedule` for them).
- * - backfills use `BUFFER_ALL`: every time in the window gets its batch, one after another.
+ * - backfills use `BUFFER_ALL`: every time in the window gets its batch, one after another, except
+ *   the times whose batch already ran or runs (one scheduled time, one batch; Temporal itself would
+ *   start the same id again).
  *
  * Creating is idempotent: the same name, spec, input and task queue again returns the existing
  * schedule (`existing: true`); a different definition under a taken name is refused
@@ -32,6 +34,7 @@ import { DEFAULT_TASK_QUEUE } from '../shared/task-queues.ts';
 import { batchSummary } from '../shared/ui-text.ts';
 import { BatchScheduleConflictError } from './batch-schedule-conflict-error.ts';
 import { BatchScheduleNotFoundError } from './batch-schedule-not-found-error.ts';
+import { cronProblems, estimatedCronRuns, timezoneProblem } from './cron-problems.ts';
 import { canonicalJson } from './detections.ts';
 import { reachable } from './reachable.ts';
 import { searchAttributesRegistered } from './search-attributes-registered.ts';
@@ -153,15 +156,14 @@ const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /**
  * Everything wrong with a spec (empty when usable). `every`/`offset` are `<n>s|m|h|d`, `every` at
- * least 1 minute; `cron` has 5 fields or is a `@daily`-style macro. Pure.
+ * least 1 minute; `cron` has 5 fields in range that can happen (cron-problems.ts) or is a
+ * `@daily`-style macro, `timezone` a known IANA name. Pure.
  * @example batchScheduleSpecProblems({ every: '24h' }) // []
  */
 export function batchScheduleSpecProblems(spec: BatchScheduleSpec): string[] {
   if ('cron' in spec) {
-    const fields = spec.cron.trim().split(/\s+/);
-    if (!(fields.length === 5 || /^@(yearly|annually|monthly|weekly|daily|hourly)$/.test(spec.cron.trim())))
-      return [`cron ${JSON.stringify(spec.cron)} must have 5 fields (minute hour day month weekday)`];
-    return [];
+    const zone = spec.timezone === undefined ? undefined : timezoneProblem(spec.timezone);
+    return [...cronProblems(spec.cron), ...(zone === undefined ? [] : [zone])];
   }
   const problems: string[] = [];
   const every = durationMs(spec.every);
@@ -247,6 +249,10 @@ export async function createBatchSchedule(
       });
       return { scheduleId, existing: false };
     } catch (err) {
+      // The SDK turns the server's "Invalid schedule spec" into a TypeError: a spec the local
+      // checks let through (a time zone the server's tzdata lacks, …).
+      if (err instanceof TypeError)
+        throw new InvalidScheduleError(`${specText(options.spec)}: ${err.message}`, { cause: err });
       if (!(err instanceof ScheduleAlreadyRunning)) throw err;
     }
     const description = await describeRaw(client, scheduleId);
@@ -324,43 +330,78 @@ export async function listBatchSchedules(client: Client): Promise<BatchScheduleS
 /**
  * Pauses a schedule: no run starts until `unpauseBatchSchedule` (runs missed meanwhile are not
  * caught up; a `sinceScheduleRun` batch's next window still covers them). A running batch goes on.
- * Idempotent. @throws BatchScheduleNotFoundError, TemporalUnreachableError.
+ * Idempotent: on a schedule already paused it changes nothing and answers `changed: false` (with
+ * a `note`, only the note is replaced). Without `note` a new pause is noted `paused by rdd`.
+ * @throws BatchScheduleNotFoundError, TemporalUnreachableError.
+ * @example const { changed } = await pauseBatchSchedule(client, 'nightly', 'platform upgrade')
  */
 export async function pauseBatchSchedule(
   client: Client,
   name: string,
-  note = 'paused by rdd',
-): Promise<void> {
-  await onHandle(client, name, (h) => h.pause(note));
+  note?: string,
+): Promise<{ changed: boolean }> {
+  return await setPaused(client, name, true, note);
 }
 
 /**
- * Unpauses a schedule. Idempotent. @throws BatchScheduleNotFoundError, TemporalUnreachableError.
+ * Unpauses a schedule. Idempotent: on a schedule that is not paused it changes nothing and answers
+ * `changed: false`. @throws BatchScheduleNotFoundError, TemporalUnreachableError.
+ * @example await unpauseBatchSchedule(client, 'nightly')
  */
 export async function unpauseBatchSchedule(
   client: Client,
   name: string,
-  note = 'unpaused by rdd',
-): Promise<void> {
-  await onHandle(client, name, (h) => h.unpause(note));
+  note?: string,
+): Promise<{ changed: boolean }> {
+  return await setPaused(client, name, false, note);
+}
+
+async function setPaused(
+  client: Client,
+  name: string,
+  paused: boolean,
+  note: string | undefined,
+): Promise<{ changed: boolean }> {
+  const scheduleId = batchScheduleId(name);
+  return await reachable(client, async () => {
+    const description = await describeRaw(client, scheduleId);
+    const changed = description.state.paused !== paused;
+    // Already so: keep the operator's note unless a new one is given.
+    if (!changed && note === undefined) return { changed };
+    const text = note ?? (paused ? 'paused by rdd' : 'unpaused by rdd');
+    await onHandle(client, name, (h) => (paused ? h.pause(text) : h.unpause(text)));
+    return { changed };
+  });
 }
 
 /**
- * Starts a run now (overlap `BUFFER_ONE`: after the running batch, if one runs; dropped when one is
- * already waiting) and waits up to `waitMs` (default 5000) for it to start. Not idempotent: every
- * call is a run. Returns the batch, or `null` when it did not start within `waitMs` (buffered).
+ * Starts a run now and waits up to `waitMs` (default 5000) for it to start. Overlap `BUFFER_ONE`:
+ * while a batch of the schedule runs, the run waits for it to end, and the server keeps only one
+ * waiting run: a trigger while one already waits is dropped (`skippedOverlap` in describe counts
+ * it). Not idempotent: every call asks for a run. A run's batch id has the scheduled time to the
+ * second, so a trigger in the same second as the last run waits for the next second first (two
+ * processes triggering in the same second may still share one id, the second run then re-running
+ * that batch). Returns the batch, or `run: null` when it did not start within `waitMs` (waiting
+ * behind the running batch, or dropped); `running` names the batch it waits behind, if any.
  * @throws BatchScheduleNotFoundError, TemporalUnreachableError.
- * @example const { batchId } = await triggerBatchSchedule(client, 'nightly')
+ * @example const { run } = await triggerBatchSchedule(client, 'nightly')
  */
 export async function triggerBatchSchedule(
   client: Client,
   name: string,
   { waitMs = 5000 }: { waitMs?: number } = {},
-): Promise<{ run: BatchScheduleRun | null }> {
+): Promise<{ run: BatchScheduleRun | null; running?: string }> {
   const scheduleId = batchScheduleId(name);
   return await reachable(client, async () => {
     const before = await describeRaw(client, scheduleId);
     const seen = new Set(before.info.recentActions.map((a) => a.action.workflow.workflowId));
+    const lastSecond = Math.max(
+      0,
+      ...before.info.recentActions.map((a) => Math.floor(a.scheduledAt.getTime() / 1000)),
+    );
+    // The id has whole seconds: a run in the last run's second would re-use its batch id.
+    if (Math.floor(Date.now() / 1000) <= lastSecond) await sleep((lastSecond + 1) * 1000 - Date.now() + 5);
+    const running = before.info.runningActions[0]?.workflow.workflowId;
     const since = Date.now();
     await onHandle(client, name, (h) => h.trigger(ScheduleOverlapPolicy.BUFFER_ONE));
     for (;;) {
@@ -369,18 +410,47 @@ export async function triggerBatchSchedule(
         (a) => !seen.has(a.action.workflow.workflowId) && a.scheduledAt.getTime() >= since - 1000,
       );
       if (fresh) return { run: runOf(fresh) };
-      if (Date.now() - since >= waitMs) return { run: null };
+      if (Date.now() - since >= waitMs) return { run: null, ...(running !== undefined && { running }) };
       await sleep(200);
     }
   });
 }
 
+/** How many runs a backfill may start unless the caller raises `maxRuns`. */
+export const DEFAULT_BACKFILL_MAX_RUNS = 100;
+
+/**
+ * About how many runs `spec` gives in `[from, to]` (an upper estimate for cron: see
+ * `estimatedCronRuns`); undefined when it cannot tell. Pure.
+ * @example estimatedScheduleRuns({ every: '24h' }, new Date('2025-01-01Z'), new Date('2025-01-11Z')) // 10
+ */
+export function estimatedScheduleRuns(spec: BatchScheduleSpec, from: Date, to: Date): number | undefined {
+  if ('cron' in spec) return estimatedCronRuns(spec.cron, from, to);
+  const every = durationMs(spec.every);
+  return every === undefined ? undefined : Math.floor((to.getTime() - from.getTime()) / every) + 1;
+}
+
 /**
  * Runs the schedule for every time its spec gives in `[from, to]`, as if it had been running then,
  * one batch after another (overlap `BUFFER_ALL`). Each run's id and `sinceScheduleRun` window are
- * those of its scheduled time. Not idempotent: backfilling a window twice runs it twice (the
- * second time under the same batch ids, whose pairs come back as duplicates).
- * @throws InvalidScheduleError when `from` is not before `to`.
+ * those of its scheduled time.
+ *
+ * One scheduled time is one batch: times of the window whose batch already ran or runs (a batch
+ * `batch-schedule-<name>-<time>` running or completed, as Temporal's visibility store lists it) are
+ * left out, and returned in `skipped`; a time whose batch failed, was cancelled or terminated runs
+ * again. So repeating a backfill, or overlapping windows, starts only the missing times. The check
+ * sees batches that have started: a second backfill requested while the first one's runs still
+ * wait in the schedule's buffer can run those times twice (wait until `describe` shows them).
+ *
+ * Refused (nothing queued) when `to` is after now (a future time is the schedule's own to run; a
+ * `sinceScheduleRun` batch would take objects up to that time, and the real run again), or when
+ * the spec gives more than `maxRuns` (default 100) times in the window: each run is a batch, and
+ * more than 10 of them push the schedule's real runs out of its 10 recent runs, which a
+ * `sinceScheduleRun` batch reads for its window's start.
+ * @returns `estimatedRuns` (an upper estimate of the times in the window, when known) and `skipped`
+ *   (the batch ids of times left out, oldest first).
+ * @throws InvalidScheduleError when `from` is not before `to`, `to` is in the future, or the
+ *   window holds more than `maxRuns` runs.
  * @throws BatchScheduleNotFoundError, TemporalUnreachableError.
  * @example await backfillBatchSchedule(client, 'nightly', { from: new Date('2025-01-01'), to: new Date('2025-01-08') })
  */
@@ -388,12 +458,80 @@ export async function backfillBatchSchedule(
   client: Client,
   name: string,
   window: { from: Date; to: Date },
-): Promise<void> {
+  { maxRuns = DEFAULT_BACKFILL_MAX_RUNS }: { maxRuns?: number } = {},
+): Promise<{ estimatedRuns?: number; skipped: string[] }> {
   if (!(window.from.getTime() < window.to.getTime()))
     throw new InvalidScheduleError('backfill needs --from before --to');
-  await onHandle(client, name, (h) =>
-    h.backfill({ start: window.from, end: window.to, overlap: ScheduleOverlapPolicy.BUFFER_ALL }),
-  );
+  if (window.to.getTime() > Date.now())
+    throw new InvalidScheduleError(
+      `backfill window ends at ${window.to.toISOString()}, in the future: a backfill runs past times only`,
+    );
+  const scheduleId = batchScheduleId(name);
+  return await reachable(client, async () => {
+    const description = await describeRaw(client, scheduleId);
+    const spec = description.memo?.[Memo.Spec] as BatchScheduleSpec | undefined;
+    const estimate = spec === undefined ? undefined : estimatedScheduleRuns(spec, window.from, window.to);
+    if (estimate !== undefined && estimate > maxRuns)
+      throw new InvalidScheduleError(
+        `backfill ${window.from.toISOString()} – ${window.to.toISOString()} would start about ${estimate} ` +
+          `batches (${specText(spec!)}), more than ${maxRuns}: narrow the window or allow more`,
+      );
+    const done = await scheduledBatches(client, scheduleId, window);
+    const ranges = rangesWithout(
+      window,
+      done.map((d) => d.at),
+    );
+    if (ranges.length > 0)
+      await onHandle(client, name, (h) =>
+        h.backfill(
+          ranges.map((r) => ({ start: r.from, end: r.to, overlap: ScheduleOverlapPolicy.BUFFER_ALL })),
+        ),
+      );
+    const skipped = done.map((d) => d.batchId);
+    return estimate === undefined ? { skipped } : { estimatedRuns: estimate, skipped };
+  });
+}
+
+/** `BATCH_SCHEDULE_PREFIX<name>-2026-06-01T02:00:00Z`: the scheduled time the server appended. */
+const RUN_TIME = /-(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)$/;
+
+/** Batches of the schedule, running or completed, whose scheduled time is in the window; by time. */
+async function scheduledBatches(
+  client: Client,
+  scheduleId: string,
+  window: { from: Date; to: Date },
+): Promise<{ batchId: string; at: number }[]> {
+  const found = new Map<string, number>();
+  // TemporalScheduledStartTime is the scheduled (nominal) time; a second of margin either side,
+  // the id (whole seconds) decides.
+  const from = new Date(window.from.getTime() - 1000).toISOString();
+  const to = new Date(window.to.getTime() + 1000).toISOString();
+  const query =
+    `TemporalScheduledById = '${scheduleId}' AND WorkflowType = '${BATCH_WORKFLOW_TYPE}' ` +
+    `AND TemporalScheduledStartTime BETWEEN '${from}' AND '${to}'`;
+  for await (const wf of client.workflow.list({ query })) {
+    if (!['RUNNING', 'COMPLETED', 'CONTINUED_AS_NEW'].includes(wf.status.name)) continue;
+    const time = RUN_TIME.exec(wf.workflowId)?.[1];
+    const at = time === undefined ? NaN : Date.parse(time);
+    if (at >= window.from.getTime() && at <= window.to.getTime()) found.set(wf.workflowId, at);
+  }
+  return [...found].map(([batchId, at]) => ({ batchId, at })).sort((a, b) => a.at - b.at);
+}
+
+/**
+ * `[from, to]` split around `times` (ms, whole seconds, sorted): the sub-windows holding every
+ * other time of the window. A backfill's range is inclusive, so each time is cut out by 1 ms
+ * either side. Pure.
+ */
+export function rangesWithout(window: { from: Date; to: Date }, times: number[]): { from: Date; to: Date }[] {
+  const out: { from: Date; to: Date }[] = [];
+  let start = window.from.getTime();
+  for (const t of times) {
+    if (t - 1 >= start) out.push({ from: new Date(start), to: new Date(t - 1) });
+    start = Math.max(start, t + 1);
+  }
+  if (window.to.getTime() >= start) out.push({ from: new Date(start), to: window.to });
+  return out;
 }
 
 /**

@@ -20,6 +20,7 @@ import { bucketNameProblems } from '../shared/s3-names.ts';
 import { SWEEP_WORKFLOW_TYPE, type SweepInput } from '../shared/sweep.ts';
 import { DEFAULT_TASK_QUEUE } from '../shared/task-queues.ts';
 import { sweepSummary } from '../shared/ui-text.ts';
+import { cronProblems } from './cron-problems.ts';
 import { canonicalJson } from './detections.ts';
 import { isTemporalUnreachable } from './connection.ts';
 import { TemporalUnreachableError } from './temporal-unreachable-error.ts';
@@ -86,9 +87,7 @@ export async function ensureSweepSchedule(
     ...(options.every === undefined || match
       ? []
       : [`every ${JSON.stringify(options.every)} must be like 15m, 1h or 1d`]),
-    ...(cron === undefined || cron.split(/\s+/).length === 5
-      ? []
-      : [`cron ${JSON.stringify(cron)} must have 5 fields`]),
+    ...(cron === undefined ? [] : cronProblems(cron)),
   ];
   if (problems.length > 0) throw new InvalidScheduleError(problems.join('; '));
   const everyMs = match ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] : undefined;
@@ -124,6 +123,9 @@ export async function ensureSweepSchedule(
     return { scheduleId, created: true, updated: false };
   } catch (err) {
     if (isTemporalUnreachable(err)) throw new TemporalUnreachableError('Temporal', err);
+    // The SDK turns the server's "Invalid schedule spec" into a TypeError.
+    if (err instanceof TypeError)
+      throw new InvalidScheduleError(`cron "${cron}": ${err.message}`, { cause: err });
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
   const handle = client.schedule.getHandle(scheduleId);
@@ -153,20 +155,24 @@ export async function ensureSweepSchedule(
     return { scheduleId, created: false, updated: true };
   } catch (err) {
     if (isTemporalUnreachable(err)) throw new TemporalUnreachableError('Temporal', err);
+    if (err instanceof TypeError)
+      throw new InvalidScheduleError(`cron "${cron}": ${err.message}`, { cause: err });
     throw err;
   }
 }
 
 /**
- * Deletes a sweep schedule; a running sweep finishes. Idempotent: a missing one is not an error.
+ * Deletes a sweep schedule; a running sweep finishes. Idempotent: a missing one is not an error,
+ * and answers `false` (true when this call deleted it).
  * @throws TemporalUnreachableError when Temporal does not answer.
- * @example await deleteSweepSchedule(client, 'calls')
+ * @example if (!(await deleteSweepSchedule(client, 'calls'))) console.log('no such sweep')
  */
-export async function deleteSweepSchedule(client: Client, name = 'default'): Promise<void> {
+export async function deleteSweepSchedule(client: Client, name = 'default'): Promise<boolean> {
   try {
     await client.schedule.getHandle(sweepScheduleId(name)).delete();
+    return true;
   } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return;
+    if (err instanceof ScheduleNotFoundError) return false;
     if (isTemporalUnreachable(err)) throw new TemporalUnreachableError('Temporal', err);
     throw err;
   }

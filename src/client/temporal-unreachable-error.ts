@@ -14,10 +14,11 @@ export class TemporalUnreachableError extends Error {
    * @param address `host:port`, for the message.
    * @param cause the last transport error.
    * @param waitedMs how long the caller tried, if it retried (ms).
+   * @param hint appended to the message, e.g. `; TEMPORAL_API_KEY turns TLS on: …`.
    */
-  constructor(address: string, cause: unknown, waitedMs?: number) {
+  constructor(address: string, cause: unknown, waitedMs?: number, hint = '') {
     const waited = waitedMs === undefined ? '' : ` after trying for ${Math.round(waitedMs / 1000)} s`;
-    super(`cannot reach Temporal at ${address}${waited} (${transportReason(cause)})`, { cause });
+    super(`cannot reach Temporal at ${address}${waited} (${transportReason(cause)})${hint}`, { cause });
     this.address = address;
   }
 }

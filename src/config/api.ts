@@ -64,7 +64,12 @@ export const apiVariables = z
     S3_EVENT_RULES: optional(text),
   })
   .refine((vars) => vars.RDD_API_TOKEN === undefined || vars.RDD_API_TOKEN_FILE === undefined, {
-    when: () => true,
+    // Also when other variables are wrong (every problem at once), but not on top of a token
+    // variable's own problem (an unreadable file is that, not "both set").
+    when: (payload) =>
+      !payload.issues.some((issue) =>
+        ['RDD_API_TOKEN', 'RDD_API_TOKEN_FILE'].includes(String(issue.path?.[0])),
+      ),
     path: ['RDD_API_TOKEN_FILE'],
     error: 'and RDD_API_TOKEN are both set; set one',
   })

@@ -25,6 +25,7 @@ import {
   readVariables,
   required,
 } from './variables.ts';
+import { workflowBundleVariables } from './workflow-bundle.ts';
 
 export interface DetectorConfig {
   /**
@@ -213,6 +214,8 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     temporalVariables,
     workerDeploymentVariables,
     workerTelemetryVariables,
+    // A prebuilt bundle must fit the encryption setting (src/config/workflow-bundle.ts).
+    workflowBundleVariables,
   ]);
   return {
     ...(client as ClientConfig<'resultBucket'>),

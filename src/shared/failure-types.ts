@@ -74,5 +74,11 @@ export const FailureType = {
   ResultNotRecorded: 'ResultNotRecorded',
   /** Workflow input is malformed. Permanent. */
   InvalidInput: 'InvalidInput',
+  /**
+   * The worker began shutting down while the activity only waited (for a platform lease, for a
+   * platform job): the wait stopped at once instead of holding the draining worker. Retryable:
+   * another worker resumes it (src/activities/worker-shutdown.ts).
+   */
+  WorkerShuttingDown: 'WorkerShuttingDown',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

@@ -10,7 +10,10 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-/** Where a detection is: `queued` at start, then `waiting`, `done` or `failed` (Keyword). */
+/**
+ * Where a detection is (Keyword): `waiting` once the platform has its job, then `done` or `failed`.
+ * Unset before the submit: a detection still queued for a capacity lease has no phase.
+ */
 export const DetectionPhase = defineSearchAttributeKey('DetectionPhase', SearchAttributeType.KEYWORD);
 /** `deepfake`, `genuine` or `inconclusive`, set when the result is recorded (Keyword). */
 export const DetectionVerdict = defineSearchAttributeKey('DetectionVerdict', SearchAttributeType.KEYWORD);

@@ -112,21 +112,33 @@ export function batchDetails(
 }
 
 /**
- * A batch's current details from its progress: `412/1000 done, 3 failed, 8 in flight` (`412 done so
- * far` while the manifest is still being read), with the phase when it is not plain running. Pure.
+ * A batch's current details from its progress: `412/1000 done (3 failed), 8 in flight` (`412 done
+ * so far` while the manifest is still being read). The parentheses break `done` down (it counts
+ * every recorded row: scored, failed, cancelled, cached, invalid lines), the phase follows when it
+ * is not plain running, and a cancelled batch adds the pairs it never started and ends
+ * `(cancelled)`. Pure.
  * @example batchCurrentDetails({ total: 1000, done: 412, failed: 3, inFlight: 8, phase: 'running', … })
- *   // '412/1000 done, 3 failed, 8 in flight'
+ *   // '412/1000 done (3 failed), 8 in flight'
  */
 export function batchCurrentDetails(progress: BatchProgress): string {
   const done =
     progress.total === null ? `${progress.done} done so far` : `${progress.done}/${progress.total} done`;
-  const parts = [done, `${progress.failed} failed`, `${progress.inFlight} in flight`];
-  if (progress.cached > 0) parts.push(`${progress.cached} from the score cache`);
-  if (progress.invalid > 0) parts.push(`${progress.invalid} invalid lines`);
-  if ((progress.cancelledPairs ?? 0) > 0) parts.push(`${progress.cancelledPairs} cancelled`);
-  const phase = progress.phase === 'running' ? '' : ` (${progress.phase})`;
+  const ofWhich = [`${progress.failed} failed`];
+  if ((progress.cancelledPairs ?? 0) > 0) ofWhich.push(`${progress.cancelledPairs} cancelled`);
+  if (progress.cached > 0) ofWhich.push(`${progress.cached} from the score cache`);
+  if (progress.invalid > 0) ofWhich.push(`${progress.invalid} invalid lines`);
+  const parts = [`${done} (${ofWhich.join(', ')})`, `${progress.inFlight} in flight`];
+  const notStarted = progress.remaining === null ? 0 : progress.remaining - progress.inFlight;
+  if (progress.cancelled && notStarted > 0) parts.push(`${notStarted} never started`);
+  const phase = progress.phase === 'running' ? '' : ` (${batchPhaseText(progress)})`;
   const run = progress.runIndex > 0 ? ` · run ${progress.runIndex + 1}` : '';
   return `${parts.join(', ')}${phase}${run}`;
+}
+
+/** The phase as the current details say it: a cancelled batch that ended says `cancelled`. */
+function batchPhaseText({ phase, cancelled }: BatchProgress): string {
+  if (!cancelled) return phase;
+  return phase === 'done' ? 'cancelled' : phase === 'reporting' ? 'cancelled, writing the report' : phase;
 }
 
 /**

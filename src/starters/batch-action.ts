@@ -89,7 +89,14 @@ export async function startBatchCommand(
   } else {
     const prefix = /^s3:\/\/([^/]+)\/?(.*)$/.exec(options.prefix!);
     if (!prefix) problems.push(`--prefix "${options.prefix}" is not an s3://bucket/prefix URL`);
-    else problems.push(...bucketNameProblems(prefix[1]!, '--prefix bucket'));
+    else {
+      problems.push(...bucketNameProblems(prefix[1]!, '--prefix bucket'));
+      // The whole bucket holds this project's results, cache and reports too (as the API refuses).
+      if (prefix[2] === '' && !options.suffix)
+        problems.push(
+          `--prefix ${options.prefix} takes every object in the bucket (results, cache and batch reports included): give a prefix, or --suffix .wav`,
+        );
+    }
     const ref = parseS3Url(options.reference!);
     if (ref)
       problems.push(
@@ -312,7 +319,8 @@ function eta(seconds: number | null): string {
 /**
  * `120/200 done (3 failed, 0 invalid, 10 cached), 16 in flight, 4.2 pairs/s, ETA 19 s, running`,
  * and, given a running view whose pairs wait for a lease, `, 12 waiting for platform capacity, 30 ahead`.
- * Cancelled pairs are named when there are any; a paused batch shows no ETA. Pure.
+ * Cancelled pairs are named when there are any; a paused or cancelled batch shows no ETA, and a
+ * cancelled one ends `cancelling` then `cancelled` even if it was paused before. Pure.
  */
 export function progressLine(
   p: BatchProgress,
@@ -324,9 +332,18 @@ export function progressLine(
   return (
     `${p.done}/${total} done (${p.failed} failed${cancelled}, ${p.invalid} invalid, ${p.cached} cached), ` +
     `${p.inFlight} in flight, ${p.rate.toFixed(1)} pairs/s, ` +
-    `${p.paused ? '' : `ETA ${eta(p.etaSeconds)}, `}${p.paused ? 'paused' : p.phase}` +
+    `${p.paused || p.cancelled ? '' : `ETA ${eta(p.etaSeconds)}, `}${lineState(p)}` +
     (waiting === '' ? '' : `, ${waiting}`)
   );
+}
+
+/**
+ * The state word that ends a progress line: the phase, except that a paused batch says `paused`
+ * while it would run, and a cancelled one says `cancelled` once done (not the pause before it).
+ */
+function lineState(p: BatchProgress): string {
+  if (p.cancelled) return p.phase === 'done' ? 'cancelled' : p.phase;
+  return p.paused && (p.phase === 'running' || p.phase === 'paused') ? 'paused' : p.phase;
 }
 
 /** `12 waiting for platform capacity, 30 ahead`, or '' when no pair waits (or it is unknown). */

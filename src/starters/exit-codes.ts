@@ -32,7 +32,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   1  the detection failed (its reason and any score printed), or the command failed
   2  bad command line or configuration; nothing was started
   3  the detection is still running
-  4  no such detection
+  4  no such detection, batch, schedule or sweep
   5  Temporal could not be reached (the detection may still run: rdd result <id>)`;
 
 /**

@@ -133,5 +133,10 @@ export async function runCli(argv: readonly string[], program = createProgram())
 
 if (import.meta.main) {
   ignoreClosedPipes();
-  process.exitCode = await runCli(process.argv.slice(2));
+  const code = await runCli(process.argv.slice(2));
+  process.exitCode = code;
+  // A failed command ends now: a worker whose start failed may hold native handles (the SDK's
+  // Runtime, a connection) that would keep the process alive. stderr is synchronous for files and
+  // pipes on Linux, so the message is out.
+  if (code !== ExitCode.Ok) process.exit(code);
 }

@@ -72,7 +72,14 @@ export async function createScheduleCommand(name: string, options: ScheduleCreat
   if (options.prefix !== undefined) {
     prefix = /^s3:\/\/([^/]+)\/?(.*)$/.exec(options.prefix);
     if (!prefix) problems.push(`--prefix "${options.prefix}" is not an s3://bucket/prefix URL`);
-    else problems.push(...bucketNameProblems(prefix[1]!, '--prefix bucket'));
+    else {
+      problems.push(...bucketNameProblems(prefix[1]!, '--prefix bucket'));
+      // The whole bucket holds this project's results, cache and reports too (as the API refuses).
+      if (prefix[2] === '' && !options.suffix)
+        problems.push(
+          `--prefix ${options.prefix} takes every object in the bucket (results, cache and batch reports included): give a prefix, or --suffix .wav`,
+        );
+    }
   }
   if (options.manifest !== undefined) {
     const ref = parseS3Url(options.manifest);
@@ -193,6 +200,8 @@ export async function scheduleNameCommand(
       ...(Number.isNaN(to.getTime()) ? [`--to "${options.to}" is not an ISO time`] : []),
     ];
     if (bad.length === 0 && from >= to) bad.push('--from must be before --to');
+    if (bad.length === 0 && to.getTime() > Date.now())
+      bad.push(`--to ${to.toISOString()} is in the future: a backfill runs past times only`);
     if (bad.length > 0) throw new UsageError(bad.join('; '));
     window = { from, to };
   }
@@ -204,11 +213,23 @@ export async function scheduleNameCommand(
         return;
       }
       case 'pause':
-        await pauseBatchSchedule(client, name, options.note);
-        break;
-      case 'unpause':
-        await unpauseBatchSchedule(client, name, options.note);
-        break;
+      case 'unpause': {
+        const { changed } = await (command === 'pause' ? pauseBatchSchedule : unpauseBatchSchedule)(
+          client,
+          name,
+          options.note,
+        );
+        const view = await describeBatchSchedule(client, name);
+        if (options.json) console.log(JSON.stringify({ ...view, changed }, null, 2));
+        else if (changed)
+          console.log(`${command}d ${view.scheduleId}: ${view.paused ? 'paused' : 'running'}`);
+        else
+          console.log(
+            `${view.scheduleId} was already ${view.paused ? 'paused' : 'running'}: nothing changed` +
+              `${options.note !== undefined ? ' but the note' : ''}`,
+          );
+        return;
+      }
       case 'delete':
         await deleteBatchSchedule(client, name);
         console.log(
@@ -218,28 +239,43 @@ export async function scheduleNameCommand(
         );
         return;
       case 'trigger': {
-        const { run } = await triggerBatchSchedule(client, name);
-        if (options.json) console.log(JSON.stringify({ run }, null, 2));
+        const { run, running } = await triggerBatchSchedule(client, name);
+        if (options.json) console.log(JSON.stringify({ run, ...(running && { running }) }, null, 2));
         else if (run) console.log(`started ${run.batchId}\nfollow it: rdd batch status ${run.batchId}`);
-        else console.log('triggered; a batch of this schedule is running, so the run starts when it ends');
+        else
+          console.log(
+            `triggered; not started yet${running ? ` (batch ${running} is running)` : ''}: the run starts ` +
+              'when the running batch ends, unless a run already waits for it: one run waits at most ' +
+              '(overlap BUFFER_ONE), a further one is dropped (rdd schedule describe: skipped overlap)',
+          );
         return;
       }
-      case 'backfill':
-        await backfillBatchSchedule(client, name, window!);
-        if (options.json) console.log(JSON.stringify({ backfill: { from: window!.from, to: window!.to } }));
-        else
+      case 'backfill': {
+        let skipped: string[];
+        try {
+          ({ skipped } = await backfillBatchSchedule(client, name, window!, {
+            ...(options.maxRuns !== undefined && { maxRuns: options.maxRuns }),
+          }));
+        } catch (err) {
+          if (err instanceof InvalidScheduleError && /more than \d+/.test(err.message))
+            throw new UsageError(`${err.message} (--max-runs <n>)`);
+          throw err;
+        }
+        if (options.json)
+          console.log(JSON.stringify({ backfill: { from: window!.from, to: window!.to }, skipped }));
+        else {
           console.log(
             `backfill ${window!.from.toISOString()} – ${window!.to.toISOString()} requested: one batch per ` +
               'scheduled time in that window, one after another (rdd schedule describe shows them)',
           );
+          if (skipped.length > 0)
+            console.log(
+              `left out ${skipped.length} time(s) whose batch already ran or runs: ${skipped.join(', ')}`,
+            );
+        }
         return;
+      }
     }
-    const view = await describeBatchSchedule(client, name);
-    console.log(
-      options.json
-        ? JSON.stringify(view, null, 2)
-        : `${command}d ${view.scheduleId}: ${view.paused ? 'paused' : 'running'}`,
-    );
   });
 }
 

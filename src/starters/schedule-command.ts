@@ -33,6 +33,7 @@ export interface ScheduleNameOptions {
   note?: string;
   from?: string;
   to?: string;
+  maxRuns?: number;
 }
 
 const positiveInt = numberParser({ integer: true, min: 1 });
@@ -110,7 +111,12 @@ export function scheduleCommand() {
     .summary('run the schedule for every time its spec gives in [--from, --to], one batch after another')
     .argument('<name>', 'the schedule name')
     .requiredOption('--from <time>', 'ISO time, e.g. 2025-01-01T00:00:00Z')
-    .requiredOption('--to <time>', 'ISO time')
+    .requiredOption('--to <time>', 'ISO time, not in the future')
+    .option(
+      '--max-runs <n>',
+      'refuse a window whose spec gives more than n runs (each is a batch; default 100)',
+      positiveInt,
+    )
     .option('--json', 'print JSON')
     .action(async (scheduleName, options) => {
       const { scheduleNameCommand } = await import('./schedule-action.ts');

@@ -5,6 +5,7 @@
  */
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { loadEventRules } from '../api/s3-events.ts';
+import { cronProblems } from '../client/cron-problems.ts';
 import { InvalidScheduleError } from '../client/schedules.ts';
 import {
   deleteSweepSchedule,
@@ -13,6 +14,7 @@ import {
   triggerSweepSchedule,
 } from '../client/sweeps.ts';
 import { loadClientConfig } from '../config.ts';
+import { ConfigError } from '../config/config-error.ts';
 import { CliError, ExitCode, UsageError } from './exit-codes.ts';
 import type { SweepCreateOptions } from './sweep-command.ts';
 import { withStackEnv } from './stack-env.ts';
@@ -29,12 +31,18 @@ export async function createSweepCommand(name: string, options: SweepCreateOptio
   if (!prefix) problems.push(`--prefix "${options.prefix}" is not an s3://bucket/prefix URL`);
   if ((options.every === undefined) === (options.cron === undefined))
     problems.push('give exactly one of --every and --cron');
+  if (options.cron !== undefined) problems.push(...cronProblems(options.cron).map((p) => `--${p}`));
   let rules: ReturnType<typeof loadEventRules> = [];
   try {
     rules = loadEventRules(env.S3_EVENT_RULES);
-    if (rules.length === 0) problems.push('S3_EVENT_RULES is not set: the sweep needs the event rules');
+    if (rules.length === 0)
+      problems.push(
+        env.S3_EVENT_RULES === undefined || env.S3_EVENT_RULES.trim() === ''
+          ? 'S3_EVENT_RULES is not set: the sweep needs the event rules'
+          : 'S3_EVENT_RULES is an empty list: the sweep needs at least one rule',
+      );
   } catch (err) {
-    problems.push((err as Error).message);
+    problems.push(...(err instanceof ConfigError ? err.problems : [(err as Error).message]));
   }
   if (problems.length > 0) throw new UsageError(problems.join('; '));
   const config = loadClientConfig(env);
@@ -70,7 +78,9 @@ export async function sweepNameCommand(command: 'delete' | 'trigger', name: stri
   }
   await withTemporalClient(withStackEnv(), sweepError, async (client) => {
     if (command === 'delete') {
-      await deleteSweepSchedule(client, name);
+      // As `rdd schedule delete`: a sweep that is not there is exit 4, said so.
+      if (!(await deleteSweepSchedule(client, name)))
+        throw new CliError(ExitCode.NotFound, `no such sweep ${scheduleId}: nothing to delete`);
       console.log(`deleted ${scheduleId}`);
     } else {
       await triggerSweepSchedule(client, name);

@@ -44,7 +44,7 @@ export function sweepCommand() {
       await createSweepCommand(name, options);
     });
   for (const [verb, summary] of [
-    ['delete', 'delete a sweep (a running sweep finishes; no such sweep is not an error)'],
+    ['delete', 'delete a sweep (a running sweep finishes; no such sweep is exit 4)'],
     ['trigger', 'run a sweep now'],
   ] as const) {
     group

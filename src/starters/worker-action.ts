@@ -13,7 +13,7 @@ import { withStackEnv } from './stack-env.ts';
 
 import { createDetectionWorker } from '../worker.ts';
 import { startCapacityGauge } from '../telemetry/capacity-gauge.ts';
-import { startHealthServer, type HealthServer } from '../telemetry/health-server.ts';
+import { startHealthServer, type HealthServer, type HealthSource } from '../telemetry/health-server.ts';
 import { installWorkerRuntime } from '../telemetry/runtime.ts';
 
 /**
@@ -22,7 +22,10 @@ import { installWorkerRuntime } from '../telemetry/runtime.ts';
  * retried with back-off for WORKER_CONNECT_TIMEOUT_MS).
  * @throws ConfigError (exit 2); CliError exit 2 when the result bucket does not exist or is denied,
  *   exit 1 when S3 stayed unreachable, exit 5 when Temporal stayed unreachable for
- *   WORKER_CONNECT_TIMEOUT_MS; anything else is fatal (exit 1).
+ *   WORKER_CONNECT_TIMEOUT_MS; an Error naming RDD_METRICS_BIND / RDD_HEALTH_BIND and the address
+ *   when that port cannot be bound (exit 1, before any Worker exists); CliError exit 2 naming
+ *   TEMPORAL_NAMESPACE when the namespace does not exist (run `rdd setup`); anything else is fatal
+ *   (exit 1).
  */
 export async function worker(): Promise<void> {
   const env = withStackEnv();
@@ -52,6 +55,7 @@ export async function worker(): Promise<void> {
     env,
     logLevel: telemetry?.logLevel ?? 'INFO',
     metricsBind: telemetry?.metricsBind,
+    temporalAddress: address,
   });
   let connected;
   try {
@@ -80,10 +84,32 @@ export async function worker(): Promise<void> {
   let health: HealthServer | undefined;
   let stopGauge: (() => void) | undefined;
   try {
-    const created = await createDetectionWorker({ connection, namespace, config, env });
-    detector = created.detector;
+    // Bound before the Worker exists: a Worker that is created but never run cannot be shut down
+    // and keeps the process alive, so nothing that can fail may come between creating and running it.
     // Answers 503 until run() polls, and again from the moment shutdown begins.
-    if (telemetry?.healthBind) health = await startHealthServer(created.worker, telemetry.healthBind);
+    const started: { worker?: HealthSource } = {};
+    if (telemetry?.healthBind) {
+      health = await startHealthServer(
+        {
+          getStatus() {
+            if (!started.worker) throw new Error('the worker is not created yet');
+            return started.worker.getStatus();
+          },
+        },
+        telemetry.healthBind,
+      ).catch((err: unknown) => {
+        throw new Error(`RDD_HEALTH_BIND: ${err instanceof Error ? err.message : String(err)}`, {
+          cause: err,
+        });
+      });
+    }
+    const created = await createDetectionWorker({ connection, namespace, config, env }).catch(
+      (err: unknown) => {
+        throw namespaceMissing(err, namespace, address) ?? err;
+      },
+    );
+    started.worker = created.worker;
+    detector = created.detector;
     if (metricsUrl !== undefined) {
       const client = new Client({ connection, namespace, ...clientOptions(env) });
       stopGauge = startCapacityGauge({ client, platformUrl: created.detector.baseUrl });
@@ -109,4 +135,19 @@ export async function worker(): Promise<void> {
     await connection.close().catch(() => undefined);
   }
   logger.info('worker stopped', { taskQueue: config.taskQueue });
+}
+
+/**
+ * The configuration error for a namespace the server does not have (the SDK's worker start-up
+ * fails with `Namespace <name> was not found`), or undefined for any other error.
+ */
+function namespaceMissing(err: unknown, namespace: string, address: string): CliError | undefined {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!/namespace .* (was )?not found/i.test(message)) return undefined;
+  return new CliError(
+    ExitCode.Usage,
+    `TEMPORAL_NAMESPACE: the namespace ${namespace} does not exist on Temporal at ${address}; ` +
+      'create it (and the search attributes) with `rdd setup`',
+    { cause: err },
+  );
 }

@@ -1,14 +1,25 @@
 /**
  * The redaction step of the worker's logs: whatever a log line carries, credentials from the
  * environment, bearer tokens, URL query strings (a presigned URL's signature lives there) and
- * URL user-info never reach the output. Pure; no I/O.
+ * URL user-info never reach the output. Pure, except that `secretsFromEnv` reads the files that
+ * secret `…_FILE` variables name (their content is the secret).
  */
+import { readFileSync } from 'node:fs';
 
 /** What replaces a redacted value. */
 export const REDACTED = '[redacted]';
 
-/** Variables whose values are credentials, wherever they appear. */
-const SECRET_VARIABLE = /(SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIAL)/i;
+/**
+ * Variables whose values are credentials, wherever they appear: a name containing SECRET, TOKEN,
+ * PASSWORD, CREDENTIAL, API_KEY, … or ending in KEY / KEYS (RDD_ENCRYPTION_KEYS, TEMPORAL_TLS_CLIENT_KEY;
+ * not AWS_ACCESS_KEY_ID, an identifier). The same name with `_FILE` / `_PATH` after it names a file
+ * holding the credential (RDD_ENCRYPTION_KEYS_FILE, RDD_API_TOKEN_FILE).
+ */
+const SECRET_VARIABLE = /(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY|CREDENTIAL|(?:^|_)KEYS?$)/i;
+/** `<secret variable>_FILE` or `_PATH`: the file's content is the credential, its path is not. */
+const SECRET_FILE_VARIABLE = /^(.+)_(?:FILE|PATH)$/i;
+/** A secret file larger than this is not read (a credential file is small). */
+const MAX_SECRET_FILE_BYTES = 64 * 1024;
 /** Meta keys whose values are dropped whole, whatever they hold. */
 const SECRET_KEY =
   /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[-_]?key|password|passwd|secret|token|access[-_]?token|session[-_]?token|secret[-_]?access[-_]?key|headers|task[-_]?token|credentials?)$/i;
@@ -21,12 +32,21 @@ export type Redactor = (text: string) => string;
 /**
  * The credentials to look for in `env`: every value of DETECTOR_HEADERS (the JSON object of extra
  * platform headers: a bearer token, an API key) and of every variable whose name says it is a
- * secret (AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, TEMPORAL_API_KEY, RDD_API_TOKEN, …), with the
- * credential part of `Bearer x` / `Basic x` values too. Values shorter than 6 characters are left
- * out (they would match ordinary words).
+ * secret (AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, TEMPORAL_API_KEY, RDD_API_TOKEN,
+ * RDD_ENCRYPTION_KEYS, …), with the credential part of `Bearer x` / `Basic x` values too. A list
+ * (`id:base64key,id:base64key`, one per line) is searched whole, entry by entry and key by key, so
+ * one key printed alone is caught too. A secret variable's `_FILE` / `_PATH` form
+ * (RDD_ENCRYPTION_KEYS_FILE, RDD_CODEC_SERVER_TOKEN_FILE, TEMPORAL_TLS_CLIENT_KEY_PATH) is read with
+ * `readSecretFile` and its content taken the same way (PEM armour lines excepted); a file that cannot
+ * be read is skipped (the configuration loader reports it). Values shorter than 6 characters are
+ * left out (they would match ordinary words).
  * @example secretsFromEnv({ DETECTOR_HEADERS: '{"authorization":"Bearer abc123def"}' }) // ['Bearer abc123def', 'abc123def']
+ * @example secretsFromEnv({ RDD_ENCRYPTION_KEYS: 'k1:QUJD…,k0:REVG…' }) // the list, 'k1:QUJD…', 'QUJD…', 'k0:REVG…', 'REVG…'
  */
-export function secretsFromEnv(env: Record<string, string | undefined>): string[] {
+export function secretsFromEnv(
+  env: Record<string, string | undefined>,
+  readSecretFile: (path: string) => string | undefined = readSmallFile,
+): string[] {
   const found = new Set<string>();
   const add = (value: string | undefined) => {
     const text = value?.trim();
@@ -34,6 +54,16 @@ export function secretsFromEnv(env: Record<string, string | undefined>): string[
     found.add(text);
     const scheme = /^(?:bearer|basic|token|apikey)\s+(\S+)$/i.exec(text);
     if (scheme?.[1] && scheme[1].length >= MIN_SECRET_LENGTH) found.add(scheme[1]);
+  };
+  /** The whole value, each line or comma-separated entry, and the part after `id:` in each. */
+  const addList = (value: string | undefined) => {
+    add(value);
+    for (const entry of value?.split(/[,\r\n]+/) ?? []) {
+      if (/^-----(BEGIN|END) /.test(entry.trim())) continue;
+      add(entry);
+      const colon = entry.indexOf(':');
+      if (colon > 0) add(entry.slice(colon + 1));
+    }
   };
   for (const [name, value] of Object.entries(env)) {
     if (name === 'DETECTOR_HEADERS' && value) {
@@ -47,12 +77,27 @@ export function secretsFromEnv(env: Record<string, string | undefined>): string[
       } catch {
         add(value); // not JSON: config refuses it, but never print it either
       }
+      continue;
+    }
+    const file = SECRET_FILE_VARIABLE.exec(name);
+    if (file?.[1] && SECRET_VARIABLE.test(file[1])) {
+      // The path is no secret; what the file holds is.
+      if (value?.trim()) addList(readSecretFile(value.trim()));
     } else if (SECRET_VARIABLE.test(name)) {
-      add(value);
+      addList(value);
     }
   }
   // Longest first, so a value containing a shorter one is replaced whole.
   return [...found].sort((a, b) => b.length - a.length);
+}
+
+function readSmallFile(path: string): string | undefined {
+  try {
+    const text = readFileSync(path);
+    return text.length <= MAX_SECRET_FILE_BYTES ? text.toString('utf8') : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

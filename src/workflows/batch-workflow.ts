@@ -88,7 +88,7 @@ setWorkflowOptions(versioningBehavior('AUTO_UPGRADE'), batchWorkflow);
  *   closed, then writes the reports: the batch completes with status `cancelled`.
  *
  * In the Temporal UI (patch `ui-summaries`; batches started before it run as they did): the
- * current details count the rows (`412/1000 done, 3 failed, 8 in flight`), every child starts with
+ * current details count the rows (`412/1000 done (3 failed), 8 in flight`), every child starts with
  * a static summary naming its pair by a tag (never a key) and, when the batch itself carries
  * `BatchId` (the client sets it where the search attributes are registered), with `BatchId` = the
  * batch id, so `BatchId="<id>"` lists the batch and all its detections. A batch started by a

@@ -163,8 +163,13 @@ describe('rdd sweep', () => {
     await expect(harness.client.schedule.getHandle(`sweep-${name}`).describe()).rejects.toBeInstanceOf(
       ScheduleNotFoundError,
     );
-    // Deleting again is not an error; triggering what is gone is "not found".
-    expect((await rdd(['sweep', 'delete', name])).code).toBe(0);
+    // Deleting again is "not found", said so (as `rdd schedule delete`); so is triggering it.
+    const again = await rdd(['sweep', 'delete', name]);
+    expect(again).toMatchObject({
+      code: 4,
+      stdout: '',
+      stderr: `rdd sweep delete: no such sweep sweep-${name}: nothing to delete\n`,
+    });
     const gone = await rdd(['sweep', 'trigger', name]);
     expect(gone.code).toBe(4);
     expectOneLine(gone.stderr);
@@ -207,6 +212,16 @@ describe('rdd sweep', () => {
         ['--prefix', `s3://${harness.bucket}/calls/`, '--every', '10s'],
         { S3_EVENT_RULES: rules },
         'every "10s" must be like 15m, 1h or 1d',
+      ],
+      [
+        ['--prefix', `s3://${harness.bucket}/calls/`, '--every', '1h'],
+        { S3_EVENT_RULES: '[]' },
+        'S3_EVENT_RULES is an empty list: the sweep needs at least one rule',
+      ],
+      [
+        ['--prefix', `s3://${harness.bucket}/calls/`, '--cron', '61 * * * *'],
+        { S3_EVENT_RULES: rules },
+        '--cron "61 * * * *": minute 61 is not in 0–59',
       ],
     ];
     for (const [args, env, message] of cases) {
@@ -257,6 +272,13 @@ describe('rdd schedule list|pause|unpause|trigger|backfill', () => {
 
     const paused = await rdd(['schedule', 'pause', name, '--note', 'maintenance window']);
     expect(paused).toMatchObject({ code: 0, stdout: `paused batch-schedule-${name}: paused\n`, stderr: '' });
+    // Pausing again without a note changes nothing, says so, and keeps the operator's note.
+    const pausedAgain = await rdd(['schedule', 'pause', name]);
+    expect(pausedAgain).toMatchObject({
+      code: 0,
+      stdout: `batch-schedule-${name} was already paused: nothing changed\n`,
+      stderr: '',
+    });
     const described = await rdd(['schedule', 'describe', name]);
     expect(described.stdout).toMatch(/state\s+paused — maintenance window/);
     expect((await rdd(['schedule', 'list'])).stdout).toMatch(
@@ -264,6 +286,21 @@ describe('rdd schedule list|pause|unpause|trigger|backfill', () => {
     );
     const unpaused = await rdd(['schedule', 'unpause', name]);
     expect(unpaused).toMatchObject({ code: 0, stdout: `unpaused batch-schedule-${name}: running\n` });
+    expect((await rdd(['schedule', 'unpause', name])).stdout).toBe(
+      `batch-schedule-${name} was already running: nothing changed\n`,
+    );
+    // Five years of a daily schedule is ~1,800 batches: refused (nothing queued) unless allowed.
+    const huge = await rdd([
+      'schedule',
+      'backfill',
+      name,
+      '--from',
+      '2020-01-01T00:00:00Z',
+      '--to',
+      '2025-01-01T00:00:00Z',
+    ]);
+    expect(huge.code, huge.stderr).toBe(2);
+    expect(huge.stderr).toMatch(/would start about 18\d\d batches \(every 1d\), more than 100: .*--max-runs/);
 
     const triggered = await rdd(['schedule', 'trigger', name, '--json']);
     expect(triggered.stderr).toBe('');
@@ -333,5 +370,54 @@ describe('rdd schedule list|pause|unpause|trigger|backfill', () => {
     const badName = await rdd(['schedule', 'pause', 'a/b']);
     expect(badName.code).toBe(2);
     expect(badName.stderr).toContain('"a/b"');
+    // A window after now: refused before Temporal is asked (even for a missing schedule).
+    const future = await rdd([
+      'schedule',
+      'backfill',
+      missing,
+      '--from',
+      '2030-01-01T00:00:00Z',
+      '--to',
+      '2030-01-03T00:00:00Z',
+    ]);
+    expect(future.code).toBe(2);
+    expect(future.stderr).toContain('--to 2030-01-03T00:00:00.000Z is in the future');
+    // Bad cron fields and time zones: exit 2 naming the option, nothing created.
+    const create = (...spec: string[]) =>
+      rdd([
+        'schedule',
+        'create',
+        missing,
+        '--reference',
+        `s3://${harness.bucket}/refs/r.wav`,
+        '--prefix',
+        `s3://${harness.bucket}/in/`,
+        ...spec,
+      ]);
+    for (const [spec, message] of [
+      [['--cron', '61 * * * *'], '--cron "61 * * * *": minute 61 is not in 0–59'],
+      [
+        ['--cron', '0 2 * * *', '--timezone', 'Mars/Olympus'],
+        '--timezone "Mars/Olympus" is not a known IANA',
+      ],
+      [['--cron', '0 2 31 2 *'], '--cron "0 2 31 2 *" never runs'],
+      // What Intl or other crons take and Temporal refuses: caught here, naming the option.
+      [
+        ['--cron', '0 2 * * *', '--timezone', 'utc'],
+        '--timezone "utc" must be spelled as the tz database does: UTC',
+      ],
+      [['--cron', '0 2 * * *', '--timezone', '+02:00'], '--timezone "+02:00" is an offset'],
+      [['--cron', '0 0 L * *'], '--cron "0 0 L * *": day of month "L"'],
+      [['--cron', '0 2 ? * *'], '--cron "0 2 ? * *": day of month "?"'],
+      [
+        ['--cron', '0 2 * * *', '--prefix', `s3://${harness.bucket}/`],
+        `--prefix s3://${harness.bucket}/ takes every object in the bucket`,
+      ],
+    ] as const) {
+      const answer = await create(...spec);
+      expect(answer.code, answer.stderr).toBe(2);
+      expect(answer.stderr).toContain(message);
+    }
+    await expect(harness.client.schedule.getHandle(`batch-schedule-${missing}`).describe()).rejects.toThrow();
   });
 });

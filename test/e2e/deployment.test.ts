@@ -230,10 +230,20 @@ describe('docker-compose.yml', () => {
   });
 
   it("the worker's and the API's variables pass their config loaders", () => {
+    // WORKER_WORKFLOW_BUNDLE names a file inside the image (the Dockerfile builds it; the image
+    // tests below run it): checked against the Dockerfile, not loaded here.
     const envOf = (name: string) =>
       Object.fromEntries(
-        Object.entries(service(name).environment ?? {}).map(([k, v]) => [k, interpolateDefaults(String(v))]),
+        Object.entries(service(name).environment ?? {})
+          .filter(([k]) => k !== 'WORKER_WORKFLOW_BUNDLE')
+          .map(([k, v]) => [k, interpolateDefaults(String(v))]),
       );
+    expect(String(service('worker').environment?.WORKER_WORKFLOW_BUNDLE)).toBe(
+      '${WORKER_WORKFLOW_BUNDLE-/app/build/workflow-bundle.js}',
+    );
+    expect(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')).toContain(
+      'WORKER_WORKFLOW_BUNDLE=/app/build/workflow-bundle.js',
+    );
     const worker = loadWorkerConfig(envOf('worker'));
     expect(worker.detector.url).toBe('http://emulator:8600');
     expect(worker.storage).toMatchObject({ endpoint: 'http://s3:7070', forcePathStyle: true });

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../src/storage/s3-client.ts';
 import { loadClientConfig } from '../../src/config.ts';
 import { startStack, type RunningStack } from '../../dev/stack/index.ts';
+import { findTool } from '../../dev/stack/tools.ts';
 import { resolveMedia } from '../../src/storage/media-upload.ts';
 import { connectClient } from '../../src/client/connection.ts';
 import { getDetection, startDetection, waitForDetection } from '../../src/client/detections.ts';
@@ -196,7 +197,7 @@ describe('Temporal UI', () => {
   it("the README's list filters work with `temporal workflow list --query`", async () => {
     /** Workflow ids the Temporal CLI lists for a visibility query (eventually consistent: polled). */
     const list = async (query: string) => {
-      const { stdout } = await execFileAsync('temporal', [
+      const { stdout } = await execFileAsync(findTool('temporal'), [
         'workflow',
         'list',
         '--address',

@@ -298,6 +298,62 @@ describe('request errors are problem documents', () => {
     expect(paths).toEqual(expect.arrayContaining(['/concurrency', '/reference', '/prefix']));
   });
 
+  it('422 lists an invalid Idempotency-Key together with the body problems', async () => {
+    const answer = await call('POST', '/v1/detections', { body: {}, headers: { 'idempotency-key': 'a/b' } });
+    expectProblem(answer, 422, /^the request body and request headers are invalid: /);
+    const where = (answer.body.errors as { in: string; path: string }[]).map((e) => `${e.in}:${e.path}`);
+    expect(where).toEqual(expect.arrayContaining(['headers:/idempotency-key', 'body:/reference']));
+    const batch = await call('POST', '/v1/batches', { body: {}, headers: { 'idempotency-key': 'a b' } });
+    expectProblem(batch, 422);
+    expect(batch.body.errors).toEqual(
+      expect.arrayContaining([expect.objectContaining({ in: 'headers', path: '/idempotency-key' })]),
+    );
+  });
+
+  it('an id over 255 characters is a 422, over 300 a 414, both as the document declares them', async () => {
+    for (const [template, path] of [
+      ['/v1/detections/{id}', (id: string) => `/v1/detections/${id}`],
+      ['/v1/batches/{id}', (id: string) => `/v1/batches/${id}`],
+      ['/v1/batches/{id}/report', (id: string) => `/v1/batches/${id}/report`],
+    ] as const) {
+      const long = await call('GET', path('x'.repeat(256)), { template });
+      expectProblem(long, 422, /^the path parameters are invalid: \/id /);
+      const longer = await call('GET', path('x'.repeat(301)), { template });
+      expectProblem(longer, 414);
+    }
+    const pause = await call('POST', `/v1/batches/${'x'.repeat(301)}/pause`, {
+      template: '/v1/batches/{id}/pause',
+    });
+    expectProblem(pause, 414);
+  });
+
+  it('refuses a batch over a whole bucket without a suffix, and compares only valid window bounds', async () => {
+    const whole = await call('POST', '/v1/batches', {
+      body: { reference, prefix: { bucket: harness.bucket, prefix: '' } },
+    });
+    expectProblem(whole, 422, /empty prefix takes every object in the bucket/);
+    expect(whole.body.errors).toEqual([expect.objectContaining({ in: 'body', path: '/prefix/prefix' })]);
+    // With a suffix the empty prefix is accepted (here the batch is refused for its concurrency only).
+    const suffixed = await call('POST', '/v1/batches', {
+      body: { reference, prefix: { bucket: harness.bucket, prefix: '', suffix: '.wav' }, concurrency: 0 },
+    });
+    expectProblem(suffixed, 422);
+    expect((suffixed.body.errors as { path: string }[]).map((e) => e.path)).toEqual(['/concurrency']);
+    const window = await call('POST', '/v1/batches', {
+      body: {
+        reference,
+        prefix: {
+          bucket: harness.bucket,
+          prefix: 'in/',
+          modifiedAfter: '2026-12-02T00:00:00Z',
+          modifiedBefore: '2026-12-01',
+        },
+      },
+    });
+    expectProblem(window, 422);
+    expect((window.body.errors as { path: string }[]).map((e) => e.path)).toEqual(['/prefix/modifiedBefore']);
+  });
+
   it('400 for malformed JSON, 413 for a body over the limit, 415 for another content type', async () => {
     expectProblem(
       await call('POST', '/v1/detections', {

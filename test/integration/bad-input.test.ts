@@ -439,6 +439,15 @@ const rows: Row[] = [
     names: () => ['--paralel'],
   },
   {
+    name: 'batch start over a whole bucket without --suffix',
+    entry: 'cli',
+    run: () => cli(['batch', 'start', '--reference', s3url(ref), '--prefix', `s3://${bucket}/`]),
+    type: 'exit 2',
+    message: () =>
+      /--prefix s3:\/\/[^ ]+\/ takes every object in the bucket \(results, cache and batch reports included\)/,
+    names: () => ['--prefix'],
+  },
+  {
     name: 'invalid --config JSON',
     entry: 'cli',
     run: () => cli(['detect', refFile, qFile, '--config', '{"max_speech_length": 60']),

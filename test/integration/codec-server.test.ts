@@ -178,8 +178,17 @@ describe('rdd codec-server', () => {
   });
 
   it('answers 400 for a body that is not {payloads: [...]}', async () => {
-    expect((await post('/decode', { items: [] })).status).toBe(400);
+    expect((await post('/decode', { payloads: 'x' })).status).toBe(400);
+    expect((await post('/decode', [])).status).toBe(400);
     expect((await post('/decode', { payloads: [{ data: 'not base64!' }] })).status).toBe(400);
+  });
+
+  it('takes {} as an empty Payloads (what the Temporal CLI sends for a query without arguments)', async () => {
+    for (const path of ['/decode', '/encode']) {
+      const answer = await post(path, {});
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toEqual({ payloads: [] });
+    }
   });
 
   it('never logs a payload or the token', () => {

@@ -18,6 +18,7 @@ import {
   createBatchSchedule,
   deleteBatchSchedule,
   describeBatchSchedule,
+  InvalidScheduleError,
   listBatchSchedules,
   pauseBatchSchedule,
   triggerBatchSchedule,
@@ -200,6 +201,27 @@ describe('batch schedules', () => {
     expect(third.rows).toEqual([]);
   });
 
+  it('two triggers in a row get two batch ids (the id has whole seconds)', async () => {
+    const name = scheduleName('twice');
+    const input = await prefixInput(`${harness.taskQueue}/twice`);
+    await createBatchSchedule(harness.client, {
+      name,
+      spec: { every: '24h' },
+      input,
+      taskQueue: harness.taskQueue,
+    });
+    const first = await triggerBatchSchedule(harness.client, name, { waitMs: 15_000 });
+    expect(first.run).not.toBeNull();
+    await completed(first.run!.batchId).catch(() => undefined);
+    // At once, within the second of the first run: the trigger waits for the next second.
+    const second = await triggerBatchSchedule(harness.client, name, { waitMs: 15_000 });
+    expect(second.run).not.toBeNull();
+    expect(second.run!.batchId).not.toBe(first.run!.batchId);
+    expect(Math.floor(Date.parse(second.run!.scheduledAt) / 1000)).toBeGreaterThan(
+      Math.floor(Date.parse(first.run!.scheduledAt) / 1000),
+    );
+  });
+
   it('backfills a past window: one batch per scheduled time in it, each completed', async () => {
     const name = scheduleName('backfill');
     const dir = `${harness.taskQueue}/backfill`;
@@ -235,6 +257,89 @@ describe('batch schedules', () => {
     }
   });
 
+  it('one scheduled time is one batch: a repeated or overlapping backfill starts only the missing times', async () => {
+    const name = scheduleName('rebackfill');
+    const dir = `${harness.taskQueue}/rebackfill`;
+    const input = await prefixInput(dir);
+    await harness.upload(recordings[1]!, `${dir}/in/a.wav`);
+    await createBatchSchedule(harness.client, {
+      name,
+      spec: { every: '1h' },
+      input,
+      taskQueue: harness.taskQueue,
+    });
+    const H = 3_600_000;
+    const hour = Math.floor(Date.now() / H) * H;
+    const iso = (t: number) => new Date(t).toISOString();
+    const idOf = (t: number) => `batch-schedule-${name}-${iso(t).replace('.000Z', 'Z')}`;
+    /** Every run the schedule took, waiting until `count` are there and none runs. */
+    const settled = async (count: number) => {
+      for (let i = 0; i < 300; i++) {
+        const view = await describeBatchSchedule(harness.client, name);
+        if (view.recentRuns.length >= count && view.running.length === 0) return view;
+        await sleep(200);
+      }
+      throw new Error(`fewer than ${count} runs`);
+    };
+
+    // H−3h and H−2h.
+    const first = await backfillBatchSchedule(harness.client, name, {
+      from: new Date(hour - 3.5 * H),
+      to: new Date(hour - 1.5 * H),
+    });
+    expect(first.skipped).toEqual([]);
+    await settled(2);
+    for (const t of [hour - 3 * H, hour - 2 * H]) await completed(idOf(t));
+    // Visibility is eventually consistent: let the completed runs show in the list.
+    await sleep(2000);
+
+    // The same window again: nothing new. An overlapping one: only H−1h.
+    const again = await backfillBatchSchedule(harness.client, name, {
+      from: new Date(hour - 3.5 * H),
+      to: new Date(hour - 1.5 * H),
+    });
+    expect(again.skipped).toEqual([idOf(hour - 3 * H), idOf(hour - 2 * H)]);
+    const overlapping = await backfillBatchSchedule(harness.client, name, {
+      from: new Date(hour - 2.5 * H),
+      to: new Date(hour - 0.5 * H),
+    });
+    expect(overlapping.skipped).toEqual([idOf(hour - 2 * H)]);
+    const view = await settled(3);
+    await completed(idOf(hour - H));
+    await sleep(1000);
+    const after = await describeBatchSchedule(harness.client, name);
+    expect(after.recentRuns.map((r) => r.scheduledAt).sort()).toEqual(
+      [hour - 3 * H, hour - 2 * H, hour - H].map(iso),
+    );
+    expect(view.actionsTaken).toBe(3);
+    // Each id ran once.
+    for (const t of [hour - 3 * H, hour - 2 * H, hour - H]) {
+      const runs = [];
+      for await (const wf of harness.client.workflow.list({ query: `WorkflowId = '${idOf(t)}'` }))
+        runs.push(wf);
+      expect(runs).toHaveLength(1);
+    }
+  });
+
+  it('refuses a bad cron field or time zone with InvalidScheduleError, before Temporal is asked', async () => {
+    const input = await prefixInput(`${harness.taskQueue}/badspec`);
+    for (const [spec, message] of [
+      [{ cron: '61 * * * *' }, 'cron "61 * * * *": minute 61 is not in 0–59'],
+      [{ cron: '0 2 * * *', timezone: 'Mars/Olympus' }, 'timezone "Mars/Olympus" is not a known IANA'],
+      [{ cron: '0 2 31 2 *' }, 'never runs'],
+    ] as const) {
+      const name = scheduleName(`badspec-${spec.cron.replace(/\W/g, '')}`);
+      const error = await createBatchSchedule(harness.client, { name, spec, input }).catch(
+        (err: unknown) => err,
+      );
+      expect(error).toBeInstanceOf(InvalidScheduleError);
+      expect((error as Error).message).toContain(message);
+      await expect(describeBatchSchedule(harness.client, name)).rejects.toBeInstanceOf(
+        BatchScheduleNotFoundError,
+      );
+    }
+  });
+
   it('pauses, unpauses and deletes a schedule', async () => {
     const name = scheduleName('steer');
     const input = await prefixInput(`${harness.taskQueue}/steer`);
@@ -245,13 +350,36 @@ describe('batch schedules', () => {
       taskQueue: harness.taskQueue,
     });
 
-    await pauseBatchSchedule(harness.client, name, 'maintenance');
+    expect(await pauseBatchSchedule(harness.client, name, 'maintenance')).toEqual({ changed: true });
     expect(await describeBatchSchedule(harness.client, name)).toMatchObject({
       paused: true,
       note: 'maintenance',
     });
-    await unpauseBatchSchedule(harness.client, name);
+    // Pausing again without a note: nothing changes, the operator's note stays.
+    expect(await pauseBatchSchedule(harness.client, name)).toEqual({ changed: false });
+    expect(await describeBatchSchedule(harness.client, name)).toMatchObject({
+      paused: true,
+      note: 'maintenance',
+    });
+    expect(await unpauseBatchSchedule(harness.client, name)).toEqual({ changed: true });
     expect(await describeBatchSchedule(harness.client, name)).toMatchObject({ paused: false });
+    expect(await unpauseBatchSchedule(harness.client, name)).toEqual({ changed: false });
+
+    // A backfill window in the future, or one of more runs than allowed: refused, nothing queued.
+    const hour = 3_600_000;
+    await expect(
+      backfillBatchSchedule(harness.client, name, {
+        from: new Date(Date.now() - hour),
+        to: new Date(Date.now() + 48 * hour),
+      }),
+    ).rejects.toThrow(/in the future: a backfill runs past times only/);
+    await expect(
+      backfillBatchSchedule(harness.client, name, {
+        from: new Date(Date.now() - 200 * hour),
+        to: new Date(Date.now() - hour),
+      }),
+    ).rejects.toThrow(/would start about 200 batches \(every 1h\), more than 100/);
+    expect((await describeBatchSchedule(harness.client, name)).recentRuns).toEqual([]);
 
     await deleteBatchSchedule(harness.client, name);
     await expect(describeBatchSchedule(harness.client, name)).rejects.toBeInstanceOf(

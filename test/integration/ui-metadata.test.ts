@@ -153,7 +153,7 @@ describe('Temporal UI metadata', () => {
       new RegExp(`^detection of pair [0-9a-f]{8} · threshold 0 · batch ${id} · line [23]$`),
     );
     expect(await currentDetails(harness.client, id)).toMatch(
-      /^2\/2 done, 0 failed, 0 in flight \(done\) · run \d+$/,
+      /^2\/2 done \(0 failed\), 0 in flight \(done\) · run \d+$/,
     );
     // The static summary is the first run's: continue-as-new carries no user metadata (SDK 1.24).
     const first: { runId: string; startTime: Date }[] = [];

@@ -212,6 +212,12 @@ describe('progress display (reviews 6 and 7)', () => {
     expect(barPayload(paused).etaText).toBe('— (paused)');
     expect(progressLine(progress())).toContain('ETA 3 s, running');
   });
+  it('a batch cancelled while paused says cancelling, then cancelled, never paused', () => {
+    const cancelling = progress({ paused: true, cancelled: true, phase: 'cancelling' });
+    expect(progressLine(cancelling)).toMatch(/pairs\/s, cancelling$/);
+    expect(progressLine({ ...cancelling, phase: 'done' })).toMatch(/pairs\/s, cancelled$/);
+    expect(progressLine({ ...cancelling, phase: 'done' })).not.toContain('ETA');
+  });
 });
 
 describe('rdd calibrate s3://… (review 2)', () => {

@@ -31,9 +31,12 @@ describe('the import graph of src/client/index.ts', () => {
     const outside = files.filter(
       (file) =>
         !/^src\/(client|shared)\//.test(file) &&
-        !['src/config/config-error.ts', 'src/config/env.ts', 'src/config/temporal-address.ts'].includes(
-          file,
-        ) &&
+        ![
+          'src/config/config-error.ts',
+          'src/config/env.ts',
+          'src/config/temporal-address.ts',
+          'src/config/temporal-profile.ts',
+        ].includes(file) &&
         !/^src\/reports\/types\.ts$/.test(file),
     );
     expect(outside).toEqual([]);

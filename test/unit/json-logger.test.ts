@@ -35,6 +35,76 @@ describe('secretsFromEnv', () => {
     expect(secrets).not.toContain('AKIAEXAMPLE');
     expect(secrets).not.toContain('localhost:7233');
   });
+
+  it('takes RDD_ENCRYPTION_KEYS whole, entry by entry and key by key, and any *_KEY / *_KEYS', () => {
+    const newKey = Buffer.alloc(32, 7).toString('base64');
+    const oldKey = Buffer.alloc(32, 9).toString('base64');
+    const secrets = secretsFromEnv({
+      RDD_ENCRYPTION_KEYS: `new:${newKey},old:${oldKey}`,
+      SIGNING_KEY: 'signing-marker-123456',
+      AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+    });
+    expect(secrets).toEqual(
+      expect.arrayContaining([`new:${newKey},old:${oldKey}`, newKey, oldKey, 'signing-marker-123456']),
+    );
+    expect(secrets).not.toContain('AKIAEXAMPLE');
+    // One key printed alone, in a log line, is caught too.
+    const redact = createRedactor(secrets);
+    expect(redact(`decrypting with ${oldKey}`)).toBe(`decrypting with ${REDACTED}`);
+  });
+
+  it('reads the files that secret *_FILE / *_PATH variables name, and keeps their paths', () => {
+    const key = Buffer.alloc(32, 3).toString('base64');
+    const files: Record<string, string> = {
+      '/run/secrets/keys': `k1:${key}\n`,
+      '/run/secrets/token': 'codec-token-marker-0987\n',
+      '/run/secrets/client.key':
+        '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\n-----END PRIVATE KEY-----\n',
+    };
+    const read: string[] = [];
+    const secrets = secretsFromEnv(
+      {
+        RDD_ENCRYPTION_KEYS_FILE: '/run/secrets/keys',
+        RDD_CODEC_SERVER_TOKEN_FILE: '/run/secrets/token',
+        TEMPORAL_TLS_CLIENT_KEY_PATH: '/run/secrets/client.key',
+        TEMPORAL_TLS_CLIENT_CERT_PATH: '/run/secrets/client.pem',
+        RDD_API_TOKEN_FILE: '/nonexistent',
+      },
+      (path) => {
+        read.push(path);
+        return files[path];
+      },
+    );
+    expect(secrets).toEqual(
+      expect.arrayContaining([key, `k1:${key}`, 'codec-token-marker-0987', 'MIIEvQIBADANBgkqhkiG9w0B']),
+    );
+    // The certificate is public; paths are not secrets; PEM armour is ordinary text.
+    expect(read.sort()).toEqual([
+      '/nonexistent',
+      '/run/secrets/client.key',
+      '/run/secrets/keys',
+      '/run/secrets/token',
+    ]);
+    expect(secrets.some((s) => s.startsWith('/'))).toBe(false);
+    expect(secrets).not.toContain('-----BEGIN PRIVATE KEY-----');
+    expect(secrets).not.toContain('-----END PRIVATE KEY-----');
+  });
+
+  it('reads a real secret file by default and skips one it cannot read', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'redact-'));
+    const file = join(dir, 'keys');
+    const key = Buffer.alloc(32, 5).toString('base64');
+    await writeFile(file, `only:${key}\n`);
+    const secrets = secretsFromEnv({
+      RDD_ENCRYPTION_KEYS_FILE: file,
+      RDD_API_TOKEN_FILE: join(dir, 'missing'),
+    });
+    expect(secrets).toContain(key);
+    expect(createRedactor(secrets)(`key ${key}`)).toBe(`key ${REDACTED}`);
+  });
 });
 
 describe('JsonLogger', () => {

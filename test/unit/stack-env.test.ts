@@ -79,6 +79,19 @@ describe('withStackEnv', () => {
     });
   });
 
+  it.each(['TEMPORAL_PROFILE', 'TEMPORAL_CONFIG_FILE', 'TEMPORAL_ADDRESS'])(
+    'takes no TEMPORAL_* variable from the stack when %s chooses a Temporal of the caller’s own',
+    (name) => {
+      const dir = stackDir(
+        'TEMPORAL_ADDRESS=127.0.0.1:7233\nTEMPORAL_NAMESPACE=default\nS3_BUCKET=rdd-media\n',
+      );
+      const env = withStackEnv({ [name]: 'prod' }, dir);
+      expect(env).toEqual({ [name]: 'prod', S3_BUCKET: 'rdd-media' });
+      // A blank one chooses nothing.
+      expect(withStackEnv({ [name]: '' }, dir).TEMPORAL_ADDRESS).toBe('127.0.0.1:7233');
+    },
+  );
+
   it('returns a copy of the environment when no stack runs', () => {
     const original = { A: '1' };
     const env = withStackEnv(original, stackDir());

@@ -64,10 +64,33 @@ describe('ui text', () => {
       runIndex: 0,
       startedAt: '2026-12-01T00:00:00.000Z',
     };
-    expect(batchCurrentDetails(progress)).toBe('412/1000 done, 3 failed, 8 in flight');
+    expect(batchCurrentDetails(progress)).toBe('412/1000 done (3 failed), 8 in flight');
     expect(batchCurrentDetails({ ...progress, total: null, phase: 'paused', runIndex: 2, cached: 5 })).toBe(
-      '412 done so far, 3 failed, 8 in flight, 5 from the score cache (paused) · run 3',
+      '412 done so far (3 failed, 5 from the score cache), 8 in flight (paused) · run 3',
     );
+    // A cancelled batch: the pairs it never started, and `cancelled` (not `done`) once it ended.
+    const cancelled = {
+      ...progress,
+      total: 36,
+      done: 8,
+      failed: 1,
+      inFlight: 5,
+      remaining: 28,
+      cancelled: true,
+    };
+    expect(batchCurrentDetails({ ...cancelled, cancelledPairs: 0, phase: 'cancelling' })).toBe(
+      '8/36 done (1 failed), 5 in flight, 23 never started (cancelling)',
+    );
+    expect(
+      batchCurrentDetails({
+        ...cancelled,
+        done: 13,
+        inFlight: 0,
+        remaining: 23,
+        cancelledPairs: 5,
+        phase: 'done',
+      }),
+    ).toBe('13/36 done (1 failed, 5 cancelled), 0 in flight, 23 never started (cancelled)');
   });
 
   it('shortens job ids and prints workflow times as UTC clock times', () => {

@@ -1,6 +1,6 @@
 /**
  * Worker and platform faults (issue 10, "Faults to inject and survive"): the `rdd worker` process
- * SIGKILLed at each stage of a detection, SIGTERMed while uploads run, the emulator restarted
+ * SIGKILLed at each stage of a detection (from the S3 read to the result write), SIGTERMed while uploads run, the emulator restarted
  * mid-batch (every task dropped), and a soak with seeded faulty platform answers. Each scenario
  * starts its own parts (dev/chaos/infra-parts.ts: Temporal on SQLite, versitygw, the emulator in this
  * process, worker child processes under a supervisor that starts a new one when one dies) on
@@ -143,6 +143,8 @@ const SLOW_JOB: InfraOptions = { processingMs: 4_000 };
 
 /** Bytes per second of a slow upload: a pair of the synthetic recordings takes a few seconds. */
 const SLOW_UPLOAD_BPS = 60_000;
+/** Bytes per second of a slow S3 read of one recording (~80 KB): about two seconds each. */
+const SLOW_S3_READ_BPS = 40_000;
 
 const sigkillScenario = (
   name: string,
@@ -169,6 +171,15 @@ const sigkillScenario = (
 
 /** Every worker and platform scenario, in the order `npm run chaos` runs them. */
 export const scenarios: ChaosScenario[] = [
+  sigkillScenario(
+    'worker-sigkill-during-s3-read',
+    'during the S3 read',
+    'The worker is SIGKILLed while it reads the recordings from S3 for the upload (whole-object reads ' +
+      'served slowly by a proxy in front of versitygw, so the platform waits on S3), a new worker is ' +
+      'started: every detection is recorded exactly once and no job is submitted twice.',
+    { ...SLOW_JOB, slowS3ReadsBps: SLOW_S3_READ_BPS },
+    (parts) => (parts.proxy?.slowReads().inFlight ?? 0) >= 2,
+  ),
   sigkillScenario(
     'worker-sigkill-during-upload',
     'during the upload',
