@@ -71,6 +71,8 @@ export async function awaitDetectionJob(
       previous: progress.previous,
       previousInterval: progress.previousInterval,
     });
+    progress.nextCheckAt = new Date(acceptedAtMs + at * 1000).toISOString();
+    context.heartbeat(progress);
     const cancellation = context.cancellationSignal;
     await sleepUntil(
       acceptedAtMs + at * 1000,

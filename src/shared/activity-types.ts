@@ -117,6 +117,11 @@ export interface AwaitJobProgress {
   previous: number;
   previousInterval: number;
   afterSeconds: number;
+  /**
+   * When the next check is due (ISO 8601, UTC): with `checks`, what the Temporal UI's pending
+   * activity shows while the job is awaited. Absent in heartbeats of workers before it existed.
+   */
+  nextCheckAt?: string;
 }
 
 /**

@@ -1,0 +1,57 @@
+/**
+ * What the Temporal UI shows of a detection that waits for its platform job: the pending
+ * `awaitDetectionJob` activity's heartbeat details carry the checks made so far and when the next
+ * one is due (`nextCheckAt`, UTC). Real dev server, worker and emulator; the details are read as
+ * the UI reads them, from DescribeWorkflowExecution's pending activities.
+ */
+import { defaultPayloadConverter } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { platformCapacityWorkflowId } from '../../src/client/platform.ts';
+import type { AwaitJobProgress } from '../../src/shared/activity-types.ts';
+import { speechWav } from '../helpers/audio.ts';
+import { startHarness, type Harness } from '../helpers/detection-harness.ts';
+
+let h: Harness;
+
+beforeAll(async () => {
+  // Jobs of a minute: the test reads the heartbeat while the job still runs.
+  h = await startHarness({ processing: { fixedMs: 60_000 } });
+});
+
+afterAll(async () => {
+  await h.client.workflow
+    .getHandle(platformCapacityWorkflowId(h.emulator.url))
+    .terminate('test over')
+    .catch(() => undefined);
+  await h.close();
+});
+
+describe("awaitDetectionJob's heartbeat while the job runs", () => {
+  it('says how many checks were made and when the next one is due', async () => {
+    const handle = await h.start({
+      reference: await h.upload(
+        await speechWav({ text: 'The caller gives a date of birth.', voice: 'en+m3' }),
+      ),
+      questioned: await h.upload(
+        await speechWav({ text: 'The agent reads it back slowly.', voice: 'en+f3' }),
+      ),
+      cache: false,
+    });
+    const progress = async (): Promise<AwaitJobProgress | undefined> => {
+      const { raw } = await handle.describe();
+      const pending = raw.pendingActivities?.find((a) => a.activityType?.name === 'awaitDetectionJob');
+      const payload = pending?.heartbeatDetails?.payloads?.[0];
+      return payload ? defaultPayloadConverter.fromPayload<AwaitJobProgress>(payload) : undefined;
+    };
+    // The first check comes early while the platform's estimate is young; poll until it was made.
+    await expect
+      .poll(async () => (await progress())?.checks ?? 0, { timeout: 45_000, interval: 250 })
+      .toBeGreaterThanOrEqual(1);
+    const details = (await progress())!;
+    expect(details.lastState).toMatch(/pending|running/);
+    // Due after the last check (seconds after acceptance), as a UTC instant.
+    expect(details.nextCheckAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(Date.parse(details.nextCheckAt!)).toBeGreaterThan(Date.now() - 5_000);
+    await handle.cancel();
+  });
+});
