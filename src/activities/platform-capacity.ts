@@ -26,7 +26,6 @@ import {
 } from '../shared/platform-capacity.ts';
 import { FailureType } from '../shared/failure-types.ts';
 import { platformCapacityWorkflowId } from '../client/platform.ts';
-import { withLeaseUpdateSlot } from './lease-update-gate.ts';
 
 /** What the capacity activities close over: a Temporal client and where the capacity workflow runs. */
 export interface PlatformCapacityDeps {
@@ -87,8 +86,6 @@ export async function requestPlatformLease(
  * most 5 s): every ask of a queued request costs the capacity workflow a (speculative) task. Idempotent per `request.leaseId`: a retried activity gets the same lease back (or its place
  * in the queue). A failed call (the capacity workflow continuing as new, too many updates in
  * flight, a transport error) is tried again after a second, up to 30 times in a row, then thrown.
- * One worker process keeps at most LEASE_UPDATES_IN_FLIGHT_PER_PROCESS of these updates in flight
- * per capacity workflow (src/activities/lease-update-gate.ts); the others wait their turn here.
  * Not an activity: the submit activity calls it.
  * @throws the abort reason as soon as `signal` aborts (an update in flight is abandoned, not awaited:
  *   the worker's NativeConnection cannot cancel it); the last error after 30 failed calls in a row.
@@ -116,22 +113,19 @@ export async function acquirePlatformLease(
       // waiting for it on abort. A grant it brings later is not lost: a retry asks for the same id.
       answer = await untilAborted(
         options.signal,
-        // At most a few updates in flight per process: past Temporal's 10 per workflow, none completes.
-        withLeaseUpdateSlot(capacityWorkflowId, options.signal, () =>
-          temporal.withAbortSignal(options.signal, () =>
-            temporal.workflow.executeUpdateWithStart(acquireLeaseUpdate, {
-              args: [request],
-              startWorkflowOperation: new WithStartWorkflowOperation<PlatformCapacityWorkflow>(
-                PLATFORM_CAPACITY_WORKFLOW_TYPE,
-                {
-                  workflowId: capacityWorkflowId,
-                  taskQueue,
-                  args: [{ platformUrl, capacity: initialCapacity }],
-                  workflowIdConflictPolicy: 'USE_EXISTING',
-                },
-              ),
-            }),
-          ),
+        temporal.withAbortSignal(options.signal, () =>
+          temporal.workflow.executeUpdateWithStart(acquireLeaseUpdate, {
+            args: [request],
+            startWorkflowOperation: new WithStartWorkflowOperation<PlatformCapacityWorkflow>(
+              PLATFORM_CAPACITY_WORKFLOW_TYPE,
+              {
+                workflowId: capacityWorkflowId,
+                taskQueue,
+                args: [{ platformUrl, capacity: initialCapacity }],
+                workflowIdConflictPolicy: 'USE_EXISTING',
+              },
+            ),
+          }),
         ),
       );
       failures = 0;
