@@ -33,6 +33,7 @@ import { getDetection } from '../../src/client/detections.ts';
 import type { DetectionResult, PollingPolicy } from '../../src/shared/detection.ts';
 import { DETECT_WORKFLOW_TYPE } from '../../src/shared/workflows.ts';
 import { speechWav } from '../../test/helpers/audio.ts';
+import { onInterrupt } from './interrupt.ts';
 import type { ChaosContext, ChaosFailure, ChaosOutcome } from './scenario.ts';
 
 const RDD = path.join(REPO_ROOT, 'src/starters/rdd.ts');
@@ -300,8 +301,11 @@ export async function startInfra(ctx: ChaosContext, options: InfraOptions = {}):
   const taken = new Set<number>();
   const closers: (() => Promise<unknown>)[] = [];
   const close = async () => {
+    unregister();
     for (const closer of closers.splice(0).reverse()) await closer().catch(() => undefined);
   };
+  // SIGINT/SIGTERM to the runner stops these parts too (dev/chaos/interrupt.ts).
+  const unregister = onInterrupt(close);
   try {
     const temporalPort = await pickPort(0, taken);
     let temporalService: TemporalService | undefined;

@@ -2,44 +2,25 @@
  * `npm run chaos`: runs the chaos scenarios (dev/chaos/scenarios/*.ts, each exporting
  * `scenarios: ChaosScenario[]`), one after another, each with a fresh work directory; prints a table,
  * judges the invariants (exit 1 on any violation), writes the raw outcomes to
- * dev/chaos/results/<date>[-quick].json and rewrites the "Last run" section of RELIABILITY.md.
+ * dev/chaos/results/<date>[-quick|-partial].json and rewrites the run's own "Last run" section of
+ * RELIABILITY.md (full, quick, or partial for `--only`; see report.ts). SIGINT/SIGTERM stop everything
+ * the run started (workers, versitygw, Temporal, emulator, proxies) and exit 130/143.
  * Development tool: not shipped.
  *
  * @example bash scripts/run.sh node dev/chaos/run.ts --quick --only emulator-restart,soak-faulty-platform --seed 7
  */
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as prettier from 'prettier';
 
+import { stopEverything } from './interrupt.ts';
+import { notes, runKind, table, writeReport, type ChaosRecord } from './report.ts';
 import type { ChaosOutcome, ChaosScenario } from './scenario.ts';
 
 const HERE = path.dirname(new URL(import.meta.url).pathname);
 const REPO = path.resolve(HERE, '../..');
-const RELIABILITY = path.join(REPO, 'RELIABILITY.md');
-/**
- * RELIABILITY.md's "Last run" section holds the last quick and the last full run, each between its
- * markers (`<!-- chaos:last-quick-run:start -->` … `:end -->`); the runner rewrites the one of its mode.
- * Pure. @example lastRunMarkers(true).start // '<!-- chaos:last-quick-run:start -->'
- */
-export function lastRunMarkers(quick: boolean): { start: string; end: string } {
-  const name = quick ? 'last-quick-run' : 'last-full-run';
-  return { start: `<!-- chaos:${name}:start -->`, end: `<!-- chaos:${name}:end -->` };
-}
-
-/** One scenario's record in the results file. */
-export interface ChaosRecord {
-  scenario: string;
-  description: string;
-  workDir: string;
-  /** Absent when the scenario could not run at all (`error` then says why). */
-  outcome?: ChaosOutcome;
-  error?: string;
-  violations: string[];
-}
 
 /**
  * The invariants every scenario must hold, plus its own `check`.
@@ -54,26 +35,6 @@ export function judge(scenario: ChaosScenario, outcome: ChaosOutcome): string[] 
       `started ${outcome.started} ≠ completed ${outcome.completed} + failed ${outcome.failed.length} (+ stuck ${outcome.stuck})`,
     );
   return [...violations, ...(scenario.check?.(outcome) ?? [])];
-}
-
-/**
- * Where the run happened, for the report: CPU model and count, memory, Node version, and the commit
- * (`git rev-parse --short HEAD`, `+ uncommitted changes` when the tree is dirty). Never throws.
- */
-function environment(): { machine: string; commit: string } {
-  const cpu = cpus();
-  const machine =
-    `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
-    `${process.platform} ${process.arch}, Node ${process.versions.node}`;
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: REPO, encoding: 'utf8' }).trim();
-    if (dirty !== '') commit += ' + uncommitted changes';
-  } catch {
-    // not a git checkout
-  }
-  return { machine, commit };
 }
 
 /** Scenario files that failed to load: a broken file is reported, the others still run. */
@@ -99,34 +60,6 @@ async function loadScenarios(): Promise<ChaosScenario[]> {
   return all;
 }
 
-/** Failure reasons grouped: "3× DetectorUnavailable: …". */
-function reasons(outcome: ChaosOutcome): string {
-  const counts = new Map<string, number>();
-  for (const f of outcome.failed) counts.set(f.reason, (counts.get(f.reason) ?? 0) + 1);
-  return [...counts].map(([reason, n]) => `${n}× ${reason}`).join('; ');
-}
-
-function table(records: ChaosRecord[]): string {
-  const head =
-    '| scenario | started | completed | failed (reasons) | stuck | dup. results | dup. submissions | recovery s | time s | verdict |';
-  const rule = '|---|---:|---:|---|---:|---:|---:|---:|---:|---|';
-  const rows = records.map((r) => {
-    const o = r.outcome;
-    const verdict = r.violations.length === 0 ? 'ok' : `**VIOLATED**: ${r.violations.join('; ')}`;
-    if (!o) return `| ${r.scenario} | – | – | – | – | – | – | – | – | **ERROR**: ${r.error ?? ''} |`;
-    const failed = o.failed.length === 0 ? '0' : `${o.failed.length} (${reasons(o)})`;
-    return `| ${r.scenario} | ${o.started} | ${o.completed} | ${failed.replaceAll('|', '/')} | ${o.stuck} | ${o.duplicateResults} | ${o.duplicateSubmissions} | ${o.recoverySeconds ?? '–'} | ${o.seconds} | ${verdict.replaceAll('|', '/')} |`;
-  });
-  return [head, rule, ...rows].join('\n');
-}
-
-function notes(records: ChaosRecord[]): string {
-  return records
-    .filter((r) => (r.outcome?.notes.length ?? 0) > 0)
-    .map((r) => `- **${r.scenario}**: ${(r.outcome?.notes ?? []).join('; ')}`)
-    .join('\n');
-}
-
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -150,6 +83,7 @@ async function main(): Promise<number> {
       `unknown scenario(s): ${unknown.join(', ')}; known: ${all.map((s) => s.name).join(', ')}`,
     );
   const chosen = all.filter((s) => (only ? only.includes(s.name) : !quick || s.quick));
+  const kind = runKind({ quick, only });
   const began = Date.now();
   const records: ChaosRecord[] = [...loadErrors];
   const report = !values['no-report'];
@@ -173,6 +107,7 @@ async function main(): Promise<number> {
       workDir,
       violations: [],
     };
+    if (interrupted) break;
     try {
       record.outcome = await scenario.run({ quick, workDir, seed, log });
       record.violations = judge(scenario, record.outcome);
@@ -180,6 +115,7 @@ async function main(): Promise<number> {
       record.error = err instanceof Error ? err.message : String(err);
       record.violations = [`could not run: ${record.error}`];
     }
+    if (interrupted) break; // the parts were stopped under it: its figures would mislead
     log(`== ${scenario.name}: ${record.violations.length === 0 ? 'ok' : record.violations.join('; ')}`);
     records.push(record);
     // After every scenario, so a run stopped part-way still leaves the figures it measured.
@@ -187,12 +123,15 @@ async function main(): Promise<number> {
       await writeReport({
         records,
         began,
+        kind,
         quick,
         seed,
         command,
         remaining: chosen.length - records.length + loadErrors.length,
       });
   }
+  // Interrupted: the report written after the last finished scenario stays as it is ("stopped").
+  if (interrupted) return 1;
   const minutes = ((Date.now() - began) / 60_000).toFixed(1);
   const summary = table(records);
   console.log(summary);
@@ -202,91 +141,34 @@ async function main(): Promise<number> {
     `\n${records.length} scenario(s), ${violated} violated, ${minutes} min, seed ${seed}${quick ? ', quick' : ''}`,
   );
   if (report && records.length > 0) {
-    const file = await writeReport({ records, began, quick, seed, command, remaining: 0 });
-    console.log(`wrote ${path.relative(REPO, file)} and the "Last run" section of RELIABILITY.md`);
+    const file = await writeReport({ records, began, kind, quick, seed, command, remaining: 0 });
+    console.log(`wrote ${path.relative(REPO, file)} and the ${kind} "Last run" section of RELIABILITY.md`);
   }
   return violated > 0 ? 1 : 0;
 }
 
-/**
- * Writes the results file and the run's "Last run" section of RELIABILITY.md from the records so
- * far; `remaining` > 0 marks the run as still going (a run stopped then keeps what it measured).
- * Returns the results file's path.
- */
-async function writeReport(run: {
-  records: ChaosRecord[];
-  began: number;
-  quick: boolean;
-  seed: number;
-  command: string;
-  remaining: number;
-}): Promise<string> {
-  const { records, quick, seed, remaining } = run;
-  const minutes = ((Date.now() - run.began) / 60_000).toFixed(1);
-  const date = new Date(run.began).toISOString();
-  const { machine, commit } = environment();
-  const violated = records.filter((r) => r.violations.length > 0).length;
-  const resultsDir = path.join(HERE, 'results');
-  await mkdir(resultsDir, { recursive: true });
-  const file = path.join(resultsDir, `${date.slice(0, 10)}${quick ? '-quick' : ''}.json`);
-  await writeFormatted(
-    file,
-    JSON.stringify({
-      date,
-      quick,
-      seed,
-      minutes: Number(minutes),
-      machine,
-      commit,
-      ...(remaining > 0 && { inProgress: `${remaining} scenario(s) still to run` }),
-      records,
-    }),
-  );
-  const markers = lastRunMarkers(quick);
-  const state =
-    remaining > 0
-      ? `**in progress or stopped: ${records.length} scenario(s) done, ${remaining} not (yet) run**, ` +
-        `${violated === 0 ? 'every invariant held so far' : `**${violated} scenario(s) violated an invariant**`}`
-      : violated === 0
-        ? 'every invariant held'
-        : `**${violated} scenario(s) violated an invariant**`;
-  await rewriteLastRun(
-    markers,
-    [
-      markers.start,
-      `Run started ${date.slice(0, 16).replace('T', ' ')} UTC, \`${run.command}\`, ${minutes} min, ${state}. ` +
-        `Raw figures: \`${path.relative(REPO, file)}\`. Machine: ${machine}. Commit: ${commit}.`,
-      '',
-      table(records),
-      '',
-      notes(records),
-      markers.end,
-    ].join('\n'),
-  );
-  return file;
-}
-
-/** Replaces the text between the markers in RELIABILITY.md (appends the section when they are missing). */
-async function rewriteLastRun(markers: { start: string; end: string }, section: string): Promise<void> {
-  let text = await readFile(RELIABILITY, 'utf8').catch(() => '# Reliability\n');
-  const start = text.indexOf(markers.start);
-  const end = text.indexOf(markers.end);
-  text =
-    start >= 0 && end > start
-      ? `${text.slice(0, start)}${section}${text.slice(end + markers.end.length)}`
-      : `${text.trimEnd()}\n\n## Last run\n\n${section}\n`;
-  await writeFormatted(RELIABILITY, text);
-}
-
-/** Writes `text` as the project's Prettier config formats it, so `npm run check` stays clean. */
-async function writeFormatted(file: string, text: string): Promise<void> {
-  const config = (await prettier.resolveConfig(file)) ?? {};
-  await writeFile(file, await prettier.format(text, { ...config, filepath: file }));
-}
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => {
+    const code = signal === 'SIGINT' ? 130 : 143;
+    if (interrupted) return; // already stopping; a second signal does not cut the clean-up short
+    interrupted = true;
+    process.stderr.write(`chaos: ${signal}: stopping everything this run started…\n`);
+    void stopEverything().then(
+      (left) => {
+        if (left > 0) process.stderr.write(`chaos: ${left} process group(s) needed SIGKILL\n`);
+        process.exit(code);
+      },
+      () => process.exit(code),
+    );
+  });
 
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    if (!interrupted) process.exit(code); // else the signal handler exits once everything stopped
+  },
   (err: unknown) => {
+    if (interrupted) return;
     console.error(`chaos: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(2);
   },

@@ -7,7 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 
+import { UsageError } from '../../src/starters/exit-codes.ts';
 import { startEmulator, type EmulatorFaults, type EmulatorOptions } from './index.ts';
+import { validateFaults } from './options.ts';
 
 /** The options of `rdd emulator`, as parsed (numbers already checked). */
 export interface EmulatorCommandOptions {
@@ -59,30 +61,41 @@ export function emulatorOptions(options: EmulatorCommandOptions): Partial<Emulat
 }
 
 /**
- * The `--faults` value: inline JSON (starting with `{`) or the path of a JSON file.
- * @throws Error naming the problem when the file cannot be read or the JSON is malformed.
+ * The `--faults` value: inline JSON (starting with `{`) or the path of a JSON file, checked with
+ * `validateFaults` (unknown fields and statuses that inject nothing are refused).
+ * @throws Error when the file cannot be read; UsageError (exit 2) naming the problem when the JSON is
+ * malformed or the faults are invalid.
  * @example parseFaults('{"rates":{"seed":7,"submit5xx":0.1}}').rates?.seed // 7
  */
 export function parseFaults(value: string): EmulatorFaults {
   const text = value.trimStart().startsWith('{') ? value : readFileSync(value, 'utf8');
+  let faults: EmulatorFaults;
   try {
-    return JSON.parse(text) as EmulatorFaults;
+    faults = JSON.parse(text) as EmulatorFaults;
   } catch (err) {
-    throw new Error(`--faults is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, {
+    throw new UsageError(`--faults is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, {
       cause: err,
     });
   }
+  try {
+    validateFaults(faults);
+  } catch (err) {
+    throw new UsageError(`--faults: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  return faults;
 }
 
 /**
  * Runs the emulator, printing `emulator listening on <url>`, until SIGINT or SIGTERM; resolves
  * once it has closed.
- * @throws Error "cannot start: …" when it cannot listen or the fixtures file is bad.
+ * @throws UsageError (exit 2) for a malformed or invalid `--faults`; Error "cannot start: …" when it
+ * cannot listen or the fixtures file is bad.
  */
 export async function runEmulator(options: EmulatorCommandOptions): Promise<void> {
+  const resolved = emulatorOptions(options); // a bad --faults is a UsageError (exit 2), not "cannot start"
   let emulator;
   try {
-    emulator = await startEmulator(emulatorOptions(options));
+    emulator = await startEmulator(resolved);
   } catch (err) {
     throw new Error(`cannot start: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }

@@ -35,7 +35,7 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** Counts of faults injected since start or the last `set`, by kind (for chaos reports). */
+/** Counts of faults injected since start or the last `set` (which resets them), by kind (for chaos reports). */
 export type FaultCounts = Record<string, number>;
 
 /** Holds the remaining one-shot faults and the rates; each request of a kind consumes one. */
@@ -45,16 +45,27 @@ export class FaultInjector {
   /** Task id → epoch ms until which polls show it `pending`. */
   private pendingUntil = new Map<string, number>();
   private counts: FaultCounts = {};
+  /** Epoch ms the faults were set at: the origin of the `windows`. */
+  private setAt: number;
+  private readonly now: () => number;
 
-  constructor(faults: EmulatorFaults = {}) {
+  /** `now` is the clock (epoch ms) of the windows and held tasks' origin; tests may pass their own. */
+  constructor(faults: EmulatorFaults = {}, now: () => number = Date.now) {
+    this.now = now;
     this.faults = structuredClone(faults);
     this.random = mulberry32(faults.rates?.seed ?? 1);
+    this.setAt = now();
   }
 
-  /** Replaces all faults (and reseeds the generator); tasks already held `pending` stay held. */
+  /**
+   * Replaces all faults, reseeds the generator, restarts the windows' clock and resets the counts of
+   * injected faults; tasks already held `pending` stay held.
+   */
   set(faults: EmulatorFaults): void {
     this.faults = structuredClone(faults);
     this.random = mulberry32(faults.rates?.seed ?? 1);
+    this.setAt = this.now();
+    this.counts = {};
   }
 
   /** The faults in force now (one-shots with what remains of their `times`). */
@@ -74,6 +85,12 @@ export class FaultInjector {
       fault.times--;
       return this.error(kind === 'submitStatus' ? 'submit' : 'poll', fault.status, fault.retryAfterSeconds);
     }
+    const target: FaultTarget = kind === 'submitStatus' ? 'submit' : 'poll';
+    const elapsed = this.now() - this.setAt;
+    const window = this.faults.windows?.find(
+      (w) => w.on === target && elapsed >= w.fromMs && (w.untilMs === undefined || elapsed < w.untilMs),
+    );
+    if (window) return this.error(target, window.status, window.retryAfterSeconds);
     const rates = this.faults.rates;
     if (!rates) return undefined;
     const retryAfter = rates.retryAfterSeconds ?? 1;

@@ -21,11 +21,13 @@ export {
 } from './accounting.ts';
 export {
   DEFAULT_OPTIONS,
+  validateFaults,
   type EmulatorFaults,
   type EmulatorOptions,
   type Fault,
   type FaultRates,
   type FaultTarget,
+  type FaultWindow,
   type PollFaultStatus,
   type ProcessingTimes,
   type RequestLogEntry,

@@ -2,6 +2,8 @@
  * Emulator settings: the appliance's limits (defaults from the platform's documentation), timing of
  * the emulated processing, fixtures and injected faults.
  */
+import { z } from 'zod';
+
 import type { FixtureMap } from './fixtures.ts';
 
 /**
@@ -82,6 +84,28 @@ export interface EmulatorFaults {
   stall?: { times: number; ms: number; on?: FaultTarget };
   /** The next `times` submits read their body at `bytesPerSecond`. */
   slowUpload?: { times: number; bytesPerSecond: number };
+  /**
+   * Time windows (a schedule): every request of `on` from `fromMs` until `untilMs` (ms after these
+   * faults were set; no `untilMs` = until the faults change) is answered `status`. One-shots win over
+   * windows, windows over rates; the first matching window wins.
+   */
+  windows?: FaultWindow[];
+}
+
+/**
+ * One window of a fault schedule, e.g. `{ on: 'submit', status: 503, fromMs: 10_000, untilMs: 25_000 }`
+ * (submits answered 503 from 10 s to 25 s after the faults were set). A poll window takes a
+ * {@link PollFaultStatus}.
+ */
+export interface FaultWindow {
+  on: FaultTarget;
+  status: SubmitFaultStatus;
+  /** Start, ms after the faults were set (inclusive). */
+  fromMs: number;
+  /** End, ms after the faults were set (exclusive); absent = open-ended. */
+  untilMs?: number;
+  /** Sent as `retry-after` (seconds). */
+  retryAfterSeconds?: number;
 }
 
 /** One request, as logged. */
@@ -202,31 +226,91 @@ export function resolveOptions(options: Partial<EmulatorOptions> = {}): Resolved
   return { ...merged, processing };
 }
 
+const SUBMIT_FAULT_STATUSES = [429, 500, 502, 503, 507] as const;
+const POLL_FAULT_STATUSES = [429, 500, 502, 503] as const;
+const times = z.int().nonnegative();
+const positive = z.number().positive().finite();
+const target = z.enum(['submit', 'poll']);
+const fraction = z.number().min(0).max(1);
+const statusOf = (statuses: readonly number[]): z.ZodType<number> =>
+  z.number().refine((s) => statuses.includes(s), {
+    message: `must be one of ${statuses.join(', ')} (a status that injects a fault)`,
+  });
+
+/** The schema of {@link EmulatorFaults}: strict objects (an unknown field is an error). */
+const FAULTS_SCHEMA = z.strictObject({
+  submitStatus: z
+    .strictObject({ status: statusOf(SUBMIT_FAULT_STATUSES), times, retryAfterSeconds: times.optional() })
+    .optional(),
+  pollStatus: z
+    .strictObject({ status: statusOf(POLL_FAULT_STATUSES), times, retryAfterSeconds: times.optional() })
+    .optional(),
+  rates: z
+    .strictObject({
+      seed: z.int().optional(),
+      submit5xx: fraction.optional(),
+      submit429: fraction.optional(),
+      submit507: fraction.optional(),
+      poll5xx: fraction.optional(),
+      poll429: fraction.optional(),
+      retryAfterSeconds: times.optional(),
+      taskFailed: fraction.optional(),
+      taskVanish: fraction.optional(),
+      taskPendingLong: fraction.optional(),
+      pendingLongMs: positive.optional(),
+    })
+    .optional(),
+  resetMidUpload: z.strictObject({ times, afterBytes: positive.optional() }).optional(),
+  cutAnswer: z.strictObject({ times, on: target.optional() }).optional(),
+  stall: z.strictObject({ times, ms: positive, on: target.optional() }).optional(),
+  slowUpload: z.strictObject({ times, bytesPerSecond: positive }).optional(),
+  windows: z
+    .array(
+      z
+        .strictObject({
+          on: target,
+          status: statusOf(SUBMIT_FAULT_STATUSES),
+          fromMs: z.number().nonnegative().finite(),
+          untilMs: positive.optional(),
+          retryAfterSeconds: times.optional(),
+        })
+        .refine((w) => w.on === 'submit' || POLL_FAULT_STATUSES.some((s) => s === w.status), {
+          message: `a poll window's status must be one of ${POLL_FAULT_STATUSES.join(', ')}`,
+          path: ['status'],
+        })
+        .refine((w) => w.untilMs === undefined || w.untilMs > w.fromMs, {
+          message: 'must be after fromMs',
+          path: ['untilMs'],
+        }),
+    )
+    .optional(),
+});
+
 /**
- * Checks injected faults (start options and `POST /_emulator/faults`). Pure.
- * @throws RangeError naming the first invalid field.
+ * Checks injected faults (start options, `--faults` and `POST /_emulator/faults`) against the
+ * schema of {@link EmulatorFaults}: unknown fields, statuses that inject no fault (e.g. 200, 418),
+ * out-of-range numbers and rates of one kind adding up to more than 1 are refused. Pure.
+ * @throws RangeError naming the first invalid field, e.g. `emulator option faults.rates.submit5XX: unknown field`.
  * @example validateFaults({ rates: { submit5xx: 0.1 } }) // ok
  */
 export function validateFaults(faults: EmulatorFaults): void {
   if (typeof faults !== 'object' || faults === null || Array.isArray(faults))
     throw new RangeError('emulator faults must be an object');
-  const times = (name: string, fault: { times: number } | undefined): void => {
-    if (fault && (!Number.isInteger(fault.times) || fault.times < 0))
-      throw new RangeError(`emulator option faults.${name}.times must be a non-negative integer`);
-  };
-  times('submitStatus', faults.submitStatus);
-  times('pollStatus', faults.pollStatus);
-  times('resetMidUpload', faults.resetMidUpload);
-  times('cutAnswer', faults.cutAnswer);
-  times('stall', faults.stall);
-  times('slowUpload', faults.slowUpload);
-  const positive = (name: string, value: number | undefined): void => {
-    if (value !== undefined && !(Number.isFinite(value) && value > 0))
-      throw new RangeError(`emulator option faults.${name} must be a positive number, got ${value}`);
-  };
-  positive('stall.ms', faults.stall?.ms);
-  positive('slowUpload.bytesPerSecond', faults.slowUpload?.bytesPerSecond);
-  positive('resetMidUpload.afterBytes', faults.resetMidUpload?.afterBytes);
+  const parsed = FAULTS_SCHEMA.safeParse(faults);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const at = ['faults', ...(issue?.path ?? []).map(String)];
+    if (issue?.code === 'unrecognized_keys')
+      throw new RangeError(`emulator option ${[...at, issue.keys[0] ?? ''].join('.')}: unknown field`);
+    const got = (issue?.path ?? []).reduce<unknown>(
+      (value, key) => (value as Record<PropertyKey, unknown> | undefined)?.[key],
+      faults,
+    );
+    throw new RangeError(
+      `emulator option ${at.join('.')}: ${issue?.message ?? 'invalid'}` +
+        (got === undefined ? '' : `, got ${JSON.stringify(got)}`),
+    );
+  }
   const rates = faults.rates;
   if (!rates) return;
   const fractions = {
@@ -235,24 +319,9 @@ export function validateFaults(faults: EmulatorFaults): void {
     task: ['taskFailed', 'taskVanish', 'taskPendingLong'],
   } as const;
   for (const [group, names] of Object.entries(fractions)) {
-    let sum = 0;
-    for (const name of names) {
-      const value = rates[name];
-      if (value === undefined) continue;
-      if (!(Number.isFinite(value) && value >= 0 && value <= 1))
-        throw new RangeError(`emulator option faults.rates.${name} must be a fraction 0-1, got ${value}`);
-      sum += value;
-    }
+    const sum = names.reduce((total, name) => total + (rates[name] ?? 0), 0);
     if (sum > 1) throw new RangeError(`emulator faults.rates of ${group} add up to ${sum}, more than 1`);
   }
-  if (rates.seed !== undefined && !Number.isInteger(rates.seed))
-    throw new RangeError(`emulator option faults.rates.seed must be an integer, got ${rates.seed}`);
-  positive('rates.pendingLongMs', rates.pendingLongMs);
-  if (
-    rates.retryAfterSeconds !== undefined &&
-    !(Number.isInteger(rates.retryAfterSeconds) && rates.retryAfterSeconds >= 0)
-  )
-    throw new RangeError('emulator option faults.rates.retryAfterSeconds must be a non-negative integer');
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -34,9 +34,10 @@ const STATUS_PATH = '/api/system/status';
  * `GET <ADMIN_PREFIX>/accounting` → {@link AccountingSnapshot}; `POST <ADMIN_PREFIX>/accounting/reset`
  * → 204, a new measurement window; `PUT <ADMIN_PREFIX>/model` with JSON
  * `{ capacity?, processing?: { fixedMs?, baseMs?, perAudioSecondMs? } }` → 200 with the model now in force;
- * `GET <ADMIN_PREFIX>/faults` → `{ faults, injected }` (the faults in force, counts injected so far);
- * `POST <ADMIN_PREFIX>/faults` with JSON {@link EmulatorFaults} → 200, replaces every fault (400 when
- * invalid); `POST <ADMIN_PREFIX>/restart` → 204, forgets every task like an appliance restart.
+ * `GET <ADMIN_PREFIX>/faults` → `{ faults, injected }` (the faults in force, counts injected since
+ * they were set); `POST <ADMIN_PREFIX>/faults` with JSON {@link EmulatorFaults} → 200, replaces every
+ * fault, restarts the windows' clock and the counts (400 naming the field when invalid: an unknown
+ * field, a status that injects nothing, a number out of range); `POST <ADMIN_PREFIX>/restart` → 204, forgets every task like an appliance restart.
  */
 export const ADMIN_PREFIX = '/_emulator';
 
@@ -50,11 +51,12 @@ export interface RunningEmulator {
   /** Forgets every task, like an appliance restart: polls of earlier tasks then answer 404. */
   restart(): void;
   /**
-   * Replaces the injected faults (see `EmulatorFaults`).
-   * @throws RangeError for invalid faults.
+   * Replaces the injected faults (see `EmulatorFaults`); the windows' clock and the counts of
+   * injected faults start again.
+   * @throws RangeError naming the first invalid field.
    */
   setFaults(faults: EmulatorFaults): void;
-  /** Faults injected so far by kind, e.g. `{ "submit:503": 4, "task:vanish": 1 }`. */
+  /** Faults injected since the faults were set, by kind, e.g. `{ "submit:503": 4, "task:vanish": 1 }`. */
   faultsInjected(): FaultCounts;
   /**
    * Adds or replaces fixtures by SHA-256; replaced hashes count tasks from zero again.

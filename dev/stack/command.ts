@@ -23,11 +23,32 @@ export interface StackUpOptions {
   capacity?: number;
 }
 
+/** Env keys whose values are secrets: named on stderr, never printed. */
+const SECRET_KEYS = new Set(['RDD_API_TOKEN']);
+
+/**
+ * What `rdd stack up` prints of the stack's env: `KEY=value` lines for stdout, and for each secret
+ * (the API token) a line for stderr that names it and the env file instead. The token stays in the
+ * owner-only env file, out of a terminal's scroll-back or a CI log. (The local S3 key pair is a
+ * fixed development credential of the stack's own versitygw on 127.0.0.1, printed as it is.) Pure.
+ * @example envLines({ A: '1', RDD_API_TOKEN: 't' }, '.stack') // { stdout: ['A=1'], stderr: ['RDD_API_TOKEN is set: see .stack/env (not printed)'] }
+ */
+export function envLines(env: object, dir: string): { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  for (const [key, value] of Object.entries(env) as [string, string][]) {
+    if (SECRET_KEYS.has(key)) stderr.push(`${key} is set: see ${dir}/env (not printed)`);
+    else stdout.push(`${key}=${value}`);
+  }
+  return { stdout, stderr };
+}
+
 /** Progress goes to stderr, so stdout holds only the env lines. */
 const log = (line: string): void => console.error(line);
 
 /**
- * Starts the stack and prints its env (`KEY=value` lines on stdout, as written to `<dir>/env`).
+ * Starts the stack and prints its env (`KEY=value` lines on stdout, as written to `<dir>/env`),
+ * except the API token, which is only named on stderr (`envLines`).
  * Detached, resolves once it is healthy; otherwise runs until SIGINT/SIGTERM/SIGHUP (a second
  * Ctrl-C exits at once and leaves the rest to the orphan guard), then stops everything.
  * @throws StackRunningError when a stack already runs in `dir`; Error when a service exited on
@@ -35,7 +56,9 @@ const log = (line: string): void => console.error(line);
  */
 export async function stackUp(options: StackUpOptions): Promise<void> {
   const stack = await startStack({ ...options, log });
-  for (const [key, value] of Object.entries(stack.env)) console.log(`${key}=${value}`);
+  const { stdout, stderr } = envLines(stack.env, stack.dir);
+  for (const line of stdout) console.log(line);
+  for (const line of stderr) log(line);
   log('');
   if (stack.env.TEMPORAL_UI_URL) log(`Temporal UI: ${stack.env.TEMPORAL_UI_URL}`);
   log(`Logs: ${stack.dir}/logs/. Other rdd commands read ${stack.dir}/env.`);

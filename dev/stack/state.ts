@@ -3,7 +3,7 @@
  * pid of each service, so `rdd stack down` (another process) can stop a detached stack, and a second
  * `rdd stack up` on the same directory is refused.
  */
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ENV_FILE_NAME } from '../../src/starters/stack-env.ts';
 import { isSameProcess, processFingerprint } from './process.ts';
@@ -44,10 +44,12 @@ export function readState(dir: string): StackState | undefined {
   }
 }
 
-/** Replaces `<dir>/stack.json` atomically (write, then rename). */
+/** Replaces `<dir>/stack.json` atomically (write, then rename), mode 0600. */
 export function writeState(dir: string, state: StackState): void {
   const file = path.join(dir, STATE_FILE_NAME);
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  // It holds the stack's env (RDD_API_TOKEN, the local S3 secret): owner-only, like env and logs.
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(`${file}.tmp`, 0o600);
   renameSync(`${file}.tmp`, file);
 }
 

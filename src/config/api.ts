@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { bucketNameVariables, type ClientConfig, storageVariables, temporalVariables } from './client.ts';
+import { encryptionVariables } from './encryption.ts';
 import { type Env, optional, positiveInt, readVariables, text, tokenFile } from './variables.ts';
 
 /** Defaults of the API's settings. */
@@ -96,6 +97,8 @@ export function loadApiConfig(env: Env): ApiConfig {
     bucketNameVariables,
     temporalVariables,
     apiVariables,
+    // Checked here so that bad keys are listed with every other problem (the connection uses them).
+    encryptionVariables,
   ]);
   return { ...(client as ClientConfig<'resultBucket'>), api };
 }

@@ -26,6 +26,7 @@ import {
   required,
 } from './variables.ts';
 import { workflowBundleVariables } from './workflow-bundle.ts';
+import { encryptionVariables } from './encryption.ts';
 
 export interface DetectorConfig {
   /**
@@ -216,6 +217,8 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     workerTelemetryVariables,
     // A prebuilt bundle must fit the encryption setting (src/config/workflow-bundle.ts).
     workflowBundleVariables,
+    // Checked here so that bad keys are listed with every other problem (the connection uses them).
+    encryptionVariables,
   ]);
   return {
     ...(client as ClientConfig<'resultBucket'>),

@@ -97,9 +97,15 @@ export function reportFailure(
 ): FailureReport {
   const local = (text: string) => withLocalPaths(text, options.uploads ?? []);
   const hint = options.channelHint ? channelOptionHint(failure) : undefined;
+  // The platform-neutral "with its channel option" becomes the option itself, said once.
+  const option = hint === undefined ? undefined : /with (--\S+-channel)/.exec(hint)?.[1];
+  const said =
+    option !== undefined && failure.message.includes('with its channel option')
+      ? failure.message.replace('with its channel option', `with ${option}`)
+      : undefined;
   const message =
-    `detection ${options.workflowId} failed: ${local(`${failure.type}: ${failure.message}`)}` +
-    (hint === undefined ? '' : `; ${hint}`);
+    `detection ${options.workflowId} failed: ${local(`${failure.type}: ${said ?? failure.message}`)}` +
+    (hint === undefined || said !== undefined ? '' : `; ${hint}`);
   const result = unrecordedResult(failure);
   const described = { type: failure.type, message: failure.message };
   if (!result) {

@@ -167,6 +167,10 @@ export async function detect(
       });
     } catch (err) {
       if (err instanceof TemporalUnreachableError) throw unreachable(err, 'yes');
+      // Anything else (e.g. a result this process cannot decode): --json still prints one document.
+      if (json && err instanceof Error) {
+        console.log(failureJson(id, 'unknown', { type: err.name, message: err.message.split('\n')[0]! }));
+      }
       throw err;
     }
     printOutcome(view, { json, timeout: options.timeout, uploads });

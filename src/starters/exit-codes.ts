@@ -76,7 +76,8 @@ export function helpHint(commandPath: string): string {
  * - `S3RequestError` (src/storage; by its `name`): 1, its one line (it names object and setting);
  * - `TemporalUnreachableError` (src/client; matched by its `name`, so that parsing and help never
  *   load the Temporal SDK): 5;
- * - anything else: 1, one line `<command>: <name>: <message>`; `DEBUG=1` adds the stack.
+ * - anything else: 1, one line `<command>: <name>: <message>` (plus a hint to set
+ *   RDD_ENCRYPTION_KEYS when the payload was encrypted); `DEBUG=1` adds the stack.
  * @example process.exitCode = reportError(err, 'rdd detect')
  */
 export function reportError(
@@ -110,6 +111,22 @@ export function reportError(
       ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message.split('\n')[0]}`
       : String(err);
   const stack = env.DEBUG && err instanceof Error && err.stack ? `\n${err.stack}` : '';
-  stderr(`${commandPath}: ${message}${stack}\n`);
+  stderr(`${commandPath}: ${message}${encryptedHint(err)}${stack}\n`);
   return ExitCode.Failed;
+}
+
+/**
+ * A hint for a payload this process could not decode because it is encrypted (the SDK's
+ * `Unknown encoding: binary/encrypted`, anywhere in the cause chain): the process lacks the keys.
+ */
+function encryptedHint(err: unknown): string {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {
+    if (e.message.includes('Unknown encoding: binary/encrypted')) {
+      return (
+        ' (the payload is encrypted: set RDD_ENCRYPTION_KEYS or RDD_ENCRYPTION_KEYS_FILE to the keys ' +
+        'the workers use)'
+      );
+    }
+  }
+  return '';
 }

@@ -289,7 +289,8 @@ describe('rdd CLI', () => {
     const { code, stderr } = await rdd(['detect', reference, await stereoWav(), '--wait']);
     expect(code).toBe(1);
     expect(stderr).toContain('MediaChannelRequired');
-    expect(stderr).toContain('choose a channel with --questioned-channel <0–1>');
+    expect(stderr).toContain('has 2 channels; choose one (0–1) with --questioned-channel');
+    expect(stderr.match(/choose/g)).toHaveLength(1);
   });
 
   it('the upload key takes its extension from the bytes: the same WAV named .flac is the same object', async () => {

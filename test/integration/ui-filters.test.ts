@@ -60,7 +60,9 @@ describe("the README's 'waiting for the platform' filter", () => {
       ),
       cache: false,
     });
-    const poll = (q: string) => expect.poll(() => list(h.client, q, h.taskQueue), { timeout: 30_000 });
+    // Generous: on a loaded 2-core machine the lease, the upload and visibility each take a while.
+    const poll = (q: string) =>
+      expect.poll(() => list(h.client, q, h.taskQueue), { timeout: 90_000, interval: 500 });
 
     await poll(query).toEqual([handle.workflowId]);
 
@@ -69,5 +71,5 @@ describe("the README's 'waiting for the platform' filter", () => {
     // The phase stays where the run stopped; only the execution status tells it is no longer waiting.
     await poll(`DetectionPhase="waiting" AND WorkflowId="${handle.workflowId}"`).toEqual([handle.workflowId]);
     await poll(query).toEqual([]);
-  });
+  }, 300_000);
 });

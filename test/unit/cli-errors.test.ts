@@ -2,6 +2,7 @@
  * The one place errors become exit codes (`reportError`): what each kind prints and returns.
  */
 import { CommanderError } from '@commander-js/extra-typings';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { TemporalUnreachableError } from '../../src/client/temporal-unreachable-error.ts';
 import { ConfigError } from '../../src/config.ts';
@@ -62,5 +63,22 @@ describe('reportError', () => {
     expect(report(err)).toEqual({ code: 1, stderr: 'rdd detect: TypeError: boom\n' });
     expect(report(new Error('plain'))).toEqual({ code: 1, stderr: 'rdd detect: plain\n' });
     expect(report(err, { DEBUG: '1' }).stderr).toContain('    at ');
+  });
+
+  it('a payload this process cannot decode because it is encrypted: exit 1 with a hint to set the keys', () => {
+    // The SDK's own error, as a process without RDD_ENCRYPTION_KEYS meets it reading a result.
+    let decodeError: unknown;
+    try {
+      defaultPayloadConverter.fromPayload({
+        metadata: { encoding: new TextEncoder().encode('binary/encrypted') },
+        data: new Uint8Array([1, 2, 3]),
+      });
+    } catch (err) {
+      decodeError = err;
+    }
+    const { code, stderr } = report(new Error('cannot read the result', { cause: decodeError }));
+    expect(code).toBe(1);
+    expect(stderr).toContain('the payload is encrypted: set RDD_ENCRYPTION_KEYS');
+    expect(report(new Error('plain')).stderr).not.toContain('encrypted');
   });
 });

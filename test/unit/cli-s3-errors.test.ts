@@ -131,7 +131,19 @@ describe('channel hint and --json failures', () => {
       undefined,
     );
     const report = reportFailure(failure, { workflowId: 'detect-1', json: false, channelHint: true });
-    expect(report.message).toMatch(/; choose a channel with --questioned-channel <0–1>$/);
+    // Said once: the option replaces the generic wording instead of a second "choose" clause.
+    expect(report.message).toBe(
+      'detection detect-1 failed: MediaChannelRequired: questioned s3://b/media/9f.wav has 2 channels; ' +
+        'choose one (0–1) with --questioned-channel',
+    );
+    const outOfRange = reportFailure(
+      {
+        type: 'MediaChannelOutOfRange',
+        message: 'reference s3://b/k has 1 channel(s); channel 3 does not exist (use 0–0)',
+      },
+      { workflowId: 'detect-1', json: false, channelHint: true },
+    );
+    expect(outOfRange.message).toMatch(/\(use 0–0\); choose a channel with --reference-channel <0–0>$/);
   });
 
   it('--json prints workflowId, state and failure for every failure, not only ResultNotRecorded', () => {

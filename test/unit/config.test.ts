@@ -1,3 +1,4 @@
+import { loadApiConfig } from '../../src/config/api.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -167,6 +168,20 @@ describe('loadWorkerConfig', () => {
       'DETECTOR_URL is required',
     ]);
     expect(() => loadClientConfig({})).not.toThrow();
+  });
+
+  it('lists bad encryption keys with every other problem, not after them', () => {
+    const problems = problemsOf(() =>
+      loadWorkerConfig({ S3_BUCKET: 'media', RDD_ENCRYPTION_KEYS: 'k1:not-a-key' }),
+    );
+    expect(problems).toContain('DETECTOR_URL is required');
+    expect(problems.some((p) => p.startsWith('RDD_ENCRYPTION_KEYS'))).toBe(true);
+    expect(problems.join('\n')).not.toContain('not-a-key');
+    expect(
+      problemsOf(() => loadApiConfig({ S3_BUCKET: 'media', RDD_ENCRYPTION_KEYS: 'k1:not-a-key' })).some((p) =>
+        p.startsWith('RDD_ENCRYPTION_KEYS'),
+      ),
+    ).toBe(true);
   });
 
   it('fills every detector and worker default, the same the HTTP client uses', () => {

@@ -15,6 +15,8 @@ import {
   type RunningEmulator,
 } from '../../dev/emulator/index.ts';
 import { emulatorOptions } from '../../dev/emulator/command.ts';
+import { FaultInjector, validateFaults, type EmulatorFaults } from '../../dev/emulator/index.ts';
+import { UsageError } from '../../src/starters/exit-codes.ts';
 import { SENTENCES, speechWav } from '../helpers/audio.ts';
 
 let reference: Buffer;
@@ -250,5 +252,129 @@ describe('rdd emulator --faults', () => {
 
   it('names malformed JSON', () => {
     expect(() => emulatorOptions({ port: 0, faults: '{"rates":' })).toThrow(/--faults is not valid JSON/);
+  });
+
+  it('refuses an unknown field or a status that injects nothing as a usage error (exit 2)', () => {
+    const refused = (faults: string): unknown => {
+      try {
+        emulatorOptions({ port: 0, faults });
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    };
+    const typo = refused('{"rates":{"submit5XX":0.5}}');
+    expect(typo).toBeInstanceOf(UsageError);
+    expect((typo as UsageError).exitCode).toBe(2);
+    expect((typo as Error).message).toMatch(/faults\.rates\.submit5XX: unknown field/);
+    expect((refused('{"submitStatus":{"status":418,"times":1}}') as Error).message).toMatch(
+      /faults\.submitStatus\.status: must be one of 429, 500, 502, 503, 507/,
+    );
+  });
+});
+
+describe('fault validation', () => {
+  it.each([
+    [{ submitStatsu: { status: 503, times: 1 } }, /faults\.submitStatsu: unknown field/],
+    [{ stall: { times: 1, ms: 10, target: 'poll' } }, /faults\.stall\.target: unknown field/],
+    [{ submitStatus: { status: 200, times: 2 } }, /faults\.submitStatus\.status: must be one of/],
+    [
+      { pollStatus: { status: 507, times: 1 } },
+      /faults\.pollStatus\.status: must be one of 429, 500, 502, 503 /,
+    ],
+    [{ rates: { poll5xx: 2 } }, /faults\.rates\.poll5xx: .*got 2/],
+    [{ windows: [{ on: 'poll', status: 507, fromMs: 0 }] }, /faults\.windows\.0\.status/],
+    [{ windows: [{ on: 'submit', status: 503, fromMs: 5, untilMs: 5 }] }, /faults\.windows\.0\.untilMs/],
+    [{ windows: [{ on: 'submit', status: 503, from: 0 }] }, /faults\.windows\.0\.fromMs/],
+  ])('refuses %j', (faults, message) => {
+    expect(() => validateFaults(faults as unknown as EmulatorFaults)).toThrow(message);
+  });
+
+  it('accepts every documented status and a schedule of windows', () => {
+    for (const status of [429, 500, 502, 503, 507] as const)
+      expect(() => validateFaults({ submitStatus: { status, times: 1 } })).not.toThrow();
+    expect(() =>
+      validateFaults({
+        windows: [{ on: 'poll', status: 429, fromMs: 0, untilMs: 10, retryAfterSeconds: 1 }],
+      }),
+    ).not.toThrow();
+  });
+
+  it('refuses unknown fields and dud statuses over POST /_emulator/faults, naming the field', async () => {
+    const e = await emulator({ admin: true });
+    for (const [body, field] of [
+      [{ rates: { submit5XX: 0.5 } }, 'faults.rates.submit5XX'],
+      [{ submitStatus: { status: 200, times: 2 } }, 'faults.submitStatus.status'],
+    ] as const) {
+      const answer = await fetch(`${e.url}${ADMIN_PREFIX}/faults`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+      });
+      expect(answer.status).toBe(400);
+      expect(((await answer.json()) as { message: string }).message).toContain(field);
+    }
+    expect((await submit(e)).status).toBe(202);
+    expect(e.faultsInjected()).toEqual({});
+  });
+
+  it('resets the injected counts when the faults are set again', async () => {
+    const e = await emulator({ admin: true, faults: { submitStatus: { status: 502, times: 2 } } });
+    expect((await submit(e)).status).toBe(502);
+    expect(e.faultsInjected()).toEqual({ 'submit:502': 1 });
+    e.setFaults({ submitStatus: { status: 503, times: 1 } });
+    expect(e.faultsInjected()).toEqual({});
+    expect((await submit(e)).status).toBe(503);
+    const shown = (await (await fetch(`${e.url}${ADMIN_PREFIX}/faults`)).json()) as { injected: object };
+    expect(shown.injected).toEqual({ 'submit:503': 1 });
+  });
+});
+
+describe('fault windows (schedules)', () => {
+  it('answers the window status only between fromMs and untilMs after the faults were set', () => {
+    let now = 1_000_000;
+    const injector = new FaultInjector(
+      {
+        windows: [
+          { on: 'submit', status: 503, fromMs: 10_000, untilMs: 25_000 },
+          { on: 'poll', status: 429, fromMs: 20_000, retryAfterSeconds: 3 },
+        ],
+      },
+      () => now,
+    );
+    const at = (ms: number, kind: 'submitStatus' | 'pollStatus'): number | undefined => {
+      now = 1_000_000 + ms;
+      return injector.take(kind)?.status;
+    };
+    expect([0, 9_999, 10_000, 24_999, 25_000, 40_000].map((ms) => at(ms, 'submitStatus'))).toEqual([
+      undefined,
+      undefined,
+      503,
+      503,
+      undefined,
+      undefined,
+    ]);
+    expect([19_999, 20_000, 1_000_000].map((ms) => at(ms, 'pollStatus'))).toEqual([undefined, 429, 429]);
+    expect(injector.injected()).toEqual({ 'submit:503': 2, 'poll:429': 2 });
+    injector.set({ windows: [{ on: 'submit', status: 500, fromMs: 0, untilMs: 1_000 }] });
+    expect([0, 999, 1_000].map((ms) => at(1_000_000 + ms, 'submitStatus'))).toEqual([500, 500, undefined]);
+  });
+
+  it('opens and closes a 5xx window on a running emulator', async () => {
+    const e = await emulator({ admin: true });
+    const set = await fetch(`${e.url}${ADMIN_PREFIX}/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ windows: [{ on: 'submit', status: 503, fromMs: 1_500, untilMs: 4_000 }] }),
+    });
+    const setAt = Date.now();
+    expect(set.status).toBe(200);
+    const sleepUntil = (ms: number): Promise<void> =>
+      new Promise((r) => setTimeout(r, Math.max(0, setAt + ms - Date.now())));
+    const before = (await submit(e)).status; // well before 1.5 s
+    await sleepUntil(2_500);
+    const during = (await submit(e)).status;
+    await sleepUntil(5_000);
+    const after = (await submit(e)).status;
+    expect([before, during, after]).toEqual([202, 503, 202]);
+    expect(e.faultsInjected()).toEqual({ 'submit:503': 1 });
   });
 });
