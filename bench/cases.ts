@@ -20,6 +20,7 @@ import {
 } from '../dev/emulator/accounting.ts';
 import type { ProcessingTimes } from '../dev/emulator/options.ts';
 import { startBatch, waitForBatch } from '../src/client/batches.ts';
+import { platformCapacityWorkflowId } from '../src/client/platform.ts';
 import type { DetectInput } from '../src/shared/detection.ts';
 import {
   connectDriver,
@@ -214,7 +215,8 @@ export interface LatencyResult {
 }
 
 /**
- * Case 2: per row, detections started `intervalMs` apart under the row's processing model; latency
+ * Case 2: per row, detections started `intervalMs` apart under the row's processing model, each row
+ * from a fresh completion estimate (the platform's capacity workflow is ended between rows); latency
  * is from the emulator marking the job done to the result object existing in S3 (history event
  * time, see `resultRecordedAt`). The baseline runs alongside; its latency ends when it prints the score.
  */
@@ -230,6 +232,13 @@ export async function measureLatency(input: LatencyInput): Promise<LatencyResult
       progress(`latency: ${row.label} (${row.detections} detections)`);
       await platform.setModel({ processing: row.processing });
       await platform.reset();
+      // Each row starts from the default assumption, as a new platform would: the learned estimate
+      // lives in the platform's capacity workflow, which holds no lease between rows; ending it
+      // makes the row's first lease start a fresh one (gone already is fine).
+      await driver.client.workflow
+        .getHandle(platformCapacityWorkflowId(platform.url))
+        .terminate('bench: a fresh completion estimate for the next latency row')
+        .catch(() => undefined);
       const baseline = startBaseline(platform.url, repeat(pairs, 50), lab.scratch);
       const inputs: DetectInput[] = Array.from({ length: row.detections }, (_, n) => {
         const pair = pairs[n % pairs.length]!;
