@@ -6,6 +6,7 @@
  * has been retried for a while ("Temporal answers again"). Every other line passes unchanged.
  */
 import type { Logger, LogLevel, LogMetadata } from '@temporalio/worker';
+import { LevelLogger } from './json-logger.ts';
 
 /** The target of Core's retry warnings (temporalio_client's retry module). */
 export const CORE_RETRY_TARGET = 'temporalio_client::retry';
@@ -32,7 +33,7 @@ export interface CoreRetryFilterOptions {
  * go on, one INFO once none came for `quietMs`. Never throws; `close()` stops its timer (idempotent).
  * @example Runtime.install({ logger: new CoreRetryFilter(new JsonLogger(), { address }) })
  */
-export class CoreRetryFilter implements Logger {
+export class CoreRetryFilter extends LevelLogger {
   readonly #downstream: Logger;
   readonly #address: string;
   readonly #summaryEveryMs: number;
@@ -44,6 +45,7 @@ export class CoreRetryFilter implements Logger {
     { since: number; last: number; summarisedAt: number; retries: number; sinceSummary: number } | undefined;
 
   constructor(downstream: Logger, options: CoreRetryFilterOptions = {}) {
+    super();
     this.#downstream = downstream;
     this.#address = options.address ?? 'Temporal';
     this.#summaryEveryMs = options.summaryEveryMs ?? 60_000;
@@ -109,21 +111,5 @@ export class CoreRetryFilter implements Logger {
   /** Stops the quiet-period timer. Idempotent. */
   close(): void {
     if (this.#timer) clearInterval(this.#timer);
-  }
-
-  trace(message: string, meta?: LogMetadata): void {
-    this.log('TRACE', message, meta);
-  }
-  debug(message: string, meta?: LogMetadata): void {
-    this.log('DEBUG', message, meta);
-  }
-  info(message: string, meta?: LogMetadata): void {
-    this.log('INFO', message, meta);
-  }
-  warn(message: string, meta?: LogMetadata): void {
-    this.log('WARN', message, meta);
-  }
-  error(message: string, meta?: LogMetadata): void {
-    this.log('ERROR', message, meta);
   }
 }

@@ -21,32 +21,11 @@ export interface JsonLoggerOptions {
 }
 
 /**
- * A Temporal `Logger` writing `{"time","level","message",...meta}` lines. The SDK's names are
- * normalised so that every line of one detection can be found by the same keys: `workflowId`,
- * `runId` (the SDK's `workflowRunId` for activities), `activityType`, `platformJobId` (from our
- * activity log interceptor, or a `jobId` in the meta). Metadata keys that name credentials are
- * dropped (see sanitizeMeta) and the whole line goes through `redact`. Never throws.
- * @example Runtime.install({ logger: new JsonLogger({ level: 'INFO', redact: createRedactor(secretsFromEnv(process.env)) }) })
+ * A Temporal `Logger` whose five level methods all go through `log`: a subclass writes `log` only.
+ * @example class Counting extends LevelLogger { n = 0; log() { this.n += 1; } }
  */
-export class JsonLogger implements Logger {
-  readonly #threshold: number;
-  readonly #redact: Redactor;
-  readonly #write: (line: string) => void;
-
-  constructor(options: JsonLoggerOptions = {}) {
-    this.#threshold = LOG_LEVELS.indexOf(options.level ?? 'INFO');
-    this.#redact = options.redact ?? createRedactor([]);
-    this.#write = options.write ?? ((line) => void process.stdout.write(line));
-  }
-
-  log(level: LogLevel, message: string, meta: LogMetadata = {}): void {
-    if (LOG_LEVELS.indexOf(level) < this.#threshold) return;
-    try {
-      this.#write(`${this.#redact(this.format(level, message, meta))}\n`);
-    } catch {
-      // A log line that cannot be written must not take an activity or the worker down.
-    }
-  }
+export abstract class LevelLogger implements Logger {
+  abstract log(level: LogLevel, message: string, meta?: LogMetadata): void;
 
   trace(message: string, meta?: LogMetadata): void {
     this.log('TRACE', message, meta);
@@ -62,6 +41,36 @@ export class JsonLogger implements Logger {
   }
   error(message: string, meta?: LogMetadata): void {
     this.log('ERROR', message, meta);
+  }
+}
+
+/**
+ * A Temporal `Logger` writing `{"time","level","message",...meta}` lines. The SDK's names are
+ * normalised so that every line of one detection can be found by the same keys: `workflowId`,
+ * `runId` (the SDK's `workflowRunId` for activities), `activityType`, `platformJobId` (from our
+ * activity log interceptor, or a `jobId` in the meta). Metadata keys that name credentials are
+ * dropped (see sanitizeMeta) and the whole line goes through `redact`. Never throws.
+ * @example Runtime.install({ logger: new JsonLogger({ level: 'INFO', redact: createRedactor(secretsFromEnv(process.env)) }) })
+ */
+export class JsonLogger extends LevelLogger {
+  readonly #threshold: number;
+  readonly #redact: Redactor;
+  readonly #write: (line: string) => void;
+
+  constructor(options: JsonLoggerOptions = {}) {
+    super();
+    this.#threshold = LOG_LEVELS.indexOf(options.level ?? 'INFO');
+    this.#redact = options.redact ?? createRedactor([]);
+    this.#write = options.write ?? ((line) => void process.stdout.write(line));
+  }
+
+  log(level: LogLevel, message: string, meta: LogMetadata = {}): void {
+    if (LOG_LEVELS.indexOf(level) < this.#threshold) return;
+    try {
+      this.#write(`${this.#redact(this.format(level, message, meta))}\n`);
+    } catch {
+      // A log line that cannot be written must not take an activity or the worker down.
+    }
   }
 
   private format(level: LogLevel, message: string, meta: LogMetadata): string {
