@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
+import { mulberry32 } from '../emulator/faults.ts';
 import { startEmulator, type RunningEmulator } from '../emulator/index.ts';
 import { LOOPBACK, pickPort } from '../stack/ports.ts';
 import {
@@ -58,21 +59,6 @@ export interface Restartable {
   stop(): Promise<void>;
   /** Starts it again on the same port and data; resolves once it serves. No-op when running. */
   start(): Promise<void>;
-}
-
-/**
- * Seeded uniform random numbers in [0, 1) (mulberry32), so a fault rate repeats with `ctx.seed`.
- * @example const random = seededRandom(42); random() // 0.6011…
- */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** What the SlowDown proxy answers 503 to. */
@@ -128,7 +114,7 @@ const HOP_BY_HOP = new Set([
  */
 export async function startSlowDownProxy(target: string, seed: number): Promise<SlowDownProxy> {
   const pool = new Pool(target, { connections: 32 });
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   let fault: SlowDownFault = { fraction: 0 };
   let forwarded = 0;
   let slowDown = 0;

@@ -3,19 +3,8 @@
  * around −3, deepfake around +3, some unlabelled, failed and inconclusive rows), the same on
  * every run.
  */
+import { mulberry32 } from '../../dev/emulator/faults.ts';
 import type { BatchReportRow } from '../../src/reports/types.ts';
-
-/** mulberry32: a seeded PRNG in [0, 1), so every run sees the same synthetic batch. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** How `syntheticReportRows` names and times row `i` (0-based) of `n`. */
 export interface SyntheticRowsShape {
@@ -41,7 +30,7 @@ export interface SyntheticRowsShape {
  * @example syntheticReportRows(50, { id: (i) => `call-${i}`, workflowId: (i) => `b1-${i}`, errorMessage: (_, t) => t, completedAt: () => '2025-03-01T22:00:00.000Z' })
  */
 export function syntheticReportRows(n: number, shape: SyntheticRowsShape): BatchReportRow[] {
-  const r = rng(shape.seed ?? 7);
+  const r = mulberry32(shape.seed ?? 7);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
   return Array.from({ length: n }, (_, i): BatchReportRow => {
     const u = r();
