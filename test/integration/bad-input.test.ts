@@ -16,10 +16,8 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectMedia } from '../../src/activities/inspect-media.ts';
@@ -36,8 +34,8 @@ import { localActivities, scheduledActivities } from '../helpers/history.ts';
 import { realWorldRecordings, type RealWorldRecording } from '../helpers/real-world-audio.ts';
 import { rejection } from '../helpers/rejection.ts';
 import { testServices } from '../helpers/services.ts';
+import { runRdd, type ProcessOutcome } from '../helpers/run-rdd.ts';
 
-const RDD = fileURLToPath(new URL('../../src/starters/rdd.ts', import.meta.url));
 const MAX_UPLOAD_BYTES = 3_000_000;
 const MAX_AUDIO_SECONDS = 120;
 
@@ -172,19 +170,8 @@ async function rawWorkflow(input: unknown, id?: string): Promise<Seen> {
   return seen;
 }
 
-function rdd(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RDD, ...args], {
-      env: { ...process.env, ...harness.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function rdd(args: string[]): Promise<ProcessOutcome> {
+  return runRdd(args, { ...process.env, ...harness.env });
 }
 
 /** `rdd …` that must exit 2 before starting anything: its first stderr line. */

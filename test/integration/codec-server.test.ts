@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AesGcmCodec } from '../../src/client/aes-gcm-codec.ts';
+import { runRdd } from '../helpers/run-rdd.ts';
 
 const RDD = fileURLToPath(new URL('../../src/starters/rdd.ts', import.meta.url));
 const UI = 'http://ui.example.test:8233';
@@ -21,14 +22,7 @@ let baseUrl: string;
 
 /** Runs `rdd codec-server` with `env` until it exits; for start-up failures. */
 function runToExit(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [RDD, 'codec-server', '--port', '0'], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
+  return runRdd(['codec-server', '--port', '0'], { PATH: process.env.PATH, HOME: process.env.HOME, ...env });
 }
 
 beforeAll(async () => {

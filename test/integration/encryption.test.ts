@@ -4,10 +4,8 @@
  * the media keys, the bucket, the result or a failure message; the codec reads it all back; a
  * key rotation keeps old histories readable.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +14,7 @@ import { connectClient } from '../../src/client/connection.ts';
 import { speechWav } from '../helpers/audio.ts';
 import { startHarness, type Harness } from '../helpers/detection-harness.ts';
 import { rejection } from '../helpers/rejection.ts';
+import { runRdd } from '../helpers/run-rdd.ts';
 
 const keyA = randomBytes(32).toString('base64');
 const keyB = randomBytes(32).toString('base64');
@@ -192,24 +191,12 @@ describe('payload encryption (RDD_ENCRYPTION_KEYS)', () => {
     const questioned = await first.upload(other, `private-${tag}/dave-questioned.wav`);
     const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
     for (const [key, value] of Object.entries(first.env)) if (key !== 'RDD_ENCRYPTION_KEYS') env[key] = value;
-    const rdd = fileURLToPath(new URL('../../src/starters/rdd.ts', import.meta.url));
     const uri = (ref: { bucket: string; key: string }) => `s3://${ref.bucket}/${ref.key}`;
-    const { code, stdout, stderr } = await new Promise<{
-      code: number | null;
-      stdout: string;
-      stderr: string;
-    }>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        [rdd, 'detect', uri(reference), uri(questioned), '--wait', '--json', '--timeout', '120'],
-        { env, cwd: tmpdir() },
-      );
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-      child.on('close', (exit) => resolve({ code: exit, stdout: out, stderr: err }));
-    });
+    const { code, stdout, stderr } = await runRdd(
+      ['detect', uri(reference), uri(questioned), '--wait', '--json', '--timeout', '120'],
+      env,
+      tmpdir(),
+    );
     expect(stderr).toContain('the payload is encrypted: set RDD_ENCRYPTION_KEYS');
     expect(JSON.parse(stdout)).toMatchObject({ state: 'unknown', failure: { type: expect.any(String) } });
     expect(code).toBe(1);

@@ -4,29 +4,21 @@
  * (exit 2) naming the file searched, and an API key against a plaintext server says that the key
  * switched TLS on. Real `rdd` processes against the shared dev server.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { testServices } from '../helpers/services.ts';
-
-const RDD = fileURLToPath(new URL('../../src/starters/rdd.ts', import.meta.url));
+import { runRdd } from '../helpers/run-rdd.ts';
 
 /** Runs `rdd setup` with only `env` (plus PATH and a HOME of its own unless given). */
 function rddSetup(
   env: Record<string, string>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [RDD, 'setup'], {
-      env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(path.join(tmpdir(), 'rdd-home-')), ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  return runRdd(['setup'], {
+    PATH: process.env.PATH ?? '',
+    HOME: mkdtempSync(path.join(tmpdir(), 'rdd-home-')),
+    ...env,
   });
 }
 

@@ -6,14 +6,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadEventRules } from '../../src/api/s3-events.ts';
 import { loadApiConfig } from '../../src/config/api.ts';
 import { ConfigError } from '../../src/config/config-error.ts';
 import { reportError } from '../../src/starters/exit-codes.ts';
 import { withStackEnv } from '../../src/starters/stack-env.ts';
+import { runRdd } from '../helpers/run-rdd.ts';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -105,24 +104,18 @@ describe('S3_EVENT_RULES', () => {
   });
 
   it('`rdd serve` exits 2 on bad rules before it dials Temporal (which does not answer here)', async () => {
-    const rdd = fileURLToPath(new URL('../../src/starters/rdd.ts', import.meta.url));
-    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [rdd, 'serve'], {
-        cwd: tempDir(), // no .stack/env here
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: tempDir(),
-          TEMPORAL_ADDRESS: '127.0.0.1:1', // nothing listens: reaching it would be exit 5
-          S3_BUCKET: 'rdd-media',
-          AWS_REGION: 'us-east-1',
-          S3_EVENT_RULES: '[{"match":',
-        },
-      });
-      let err = '';
-      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-      child.stdout.resume();
-      child.on('close', (exit) => resolve({ code: exit, stderr: err }));
-    });
+    const { code, stderr } = await runRdd(
+      ['serve'],
+      {
+        PATH: process.env.PATH ?? '',
+        HOME: tempDir(),
+        TEMPORAL_ADDRESS: '127.0.0.1:1', // nothing listens: reaching it would be exit 5
+        S3_BUCKET: 'rdd-media',
+        AWS_REGION: 'us-east-1',
+        S3_EVENT_RULES: '[{"match":',
+      },
+      tempDir(), // no .stack/env here
+    );
     expect(stderr).toContain('S3_EVENT_RULES: the value is not JSON');
     expect(code).toBe(2);
   }, 60_000);
