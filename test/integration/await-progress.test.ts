@@ -6,9 +6,9 @@
  */
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { platformCapacityWorkflowId } from '../../src/client/platform.ts';
 import type { AwaitJobProgress } from '../../src/shared/activity-types.ts';
 import { speechWav } from '../helpers/audio.ts';
+import { stopCapacityHarness } from '../helpers/capacity.ts';
 import { startHarness, type Harness } from '../helpers/detection-harness.ts';
 
 let h: Harness;
@@ -18,13 +18,7 @@ beforeAll(async () => {
   h = await startHarness({ processing: { fixedMs: 180_000 } });
 });
 
-afterAll(async () => {
-  await h.client.workflow
-    .getHandle(platformCapacityWorkflowId(h.emulator.url))
-    .terminate('test over')
-    .catch(() => undefined);
-  await h.close();
-});
+afterAll(() => stopCapacityHarness(h));
 
 describe("awaitDetectionJob's heartbeat while the job runs", () => {
   it('says how many checks were made and when the next one is due', async () => {

@@ -7,8 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { platformCapacityWorkflowId } from '../../src/client/platform.ts';
 import { speechWav } from '../helpers/audio.ts';
+import { stopCapacityHarness } from '../helpers/capacity.ts';
 import { startHarness, type Harness } from '../helpers/detection-harness.ts';
 
 let h: Harness;
@@ -18,13 +18,7 @@ beforeAll(async () => {
   h = await startHarness({ processing: { fixedMs: 120_000 } });
 });
 
-afterAll(async () => {
-  await h.client.workflow
-    .getHandle(platformCapacityWorkflowId(h.emulator.url))
-    .terminate('test over')
-    .catch(() => undefined);
-  await h.close();
-});
+afterAll(() => stopCapacityHarness(h));
 
 /** The query of the README's filter-table row whose description starts with `what`. */
 async function readmeQuery(what: string): Promise<string> {
