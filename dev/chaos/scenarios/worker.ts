@@ -7,7 +7,7 @@
  * 127.0.0.1, and measures what dev/chaos/scenario.ts asks. Development tool: not shipped.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-
+import { isAlive } from '../../stack/process.ts';
 import type { EmulatorFaults } from '../../emulator/index.ts';
 import {
   settle,
@@ -76,16 +76,6 @@ async function until(what: string, ready: () => boolean): Promise<void> {
   }
 }
 
-/** Whether the process is still alive. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** How long a worker may take to exit after SIGTERM before the scenario SIGKILLs it (ms). */
 const EXIT_WAIT_MS = 90_000;
 
@@ -100,9 +90,9 @@ async function signalWorkers(
   const pids = parts.workers.pids();
   const sent = Date.now();
   for (const pid of pids) process.kill(signal === 'SIGKILL' ? -pid : pid, signal);
-  while (pids.some(alive)) {
+  while (pids.some(isAlive)) {
     if (Date.now() - sent > EXIT_WAIT_MS) {
-      for (const pid of pids.filter(alive)) process.kill(-pid, 'SIGKILL');
+      for (const pid of pids.filter(isAlive)) process.kill(-pid, 'SIGKILL');
       return { pids, exitMs: Date.now() - sent, exited: false };
     }
     await sleep(50);
