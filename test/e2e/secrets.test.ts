@@ -29,6 +29,7 @@ import { startEmulator } from '../../dev/emulator/index.ts';
 import { findTool } from '../../dev/stack/tools.ts';
 import { speechWav } from '../helpers/audio.ts';
 import { FAST_POLLING } from '../helpers/detection-harness.ts';
+import { historyText } from '../helpers/history.ts';
 import { testServices, uniqueTaskQueue } from '../helpers/services.ts';
 
 const RDD = fileURLToPath(new URL('../../src/starters/rdd.ts', import.meta.url));
@@ -310,7 +311,7 @@ describe('secrets never leak', () => {
           namespace: testServices().namespace,
           execution: { workflowId },
         });
-        histories.push(textOf(history));
+        histories.push(historyText(history));
       }
       const decoded = await call(`${codecUrl}/decode`, {
         method: 'POST',
@@ -358,16 +359,3 @@ describe('secrets never leak', () => {
     expect(answers.join('\n')).toContain('invalid credentials: [redacted]');
   });
 });
-
-/** Strings and bytes (as Latin-1) of a history, joined: what a reader of the database sees. */
-function textOf(value: unknown): string {
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('latin1');
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value)) return value.map(textOf).join('\n');
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value)
-      .map(([key, inner]) => `${key}=${textOf(inner)}`)
-      .join('\n');
-  }
-  return String(value);
-}

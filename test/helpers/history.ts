@@ -36,3 +36,22 @@ export async function localActivities(handle: WorkflowHandle): Promise<{ type: s
     return [{ type: meta.activity_type ?? '', attempt: meta.attempt ?? 0 }];
   });
 }
+
+/**
+ * Every string and byte string in `value` (a raw history, a payload list) as one text: bytes as
+ * Latin-1, so ASCII in them reads as is; what a reader of the database sees. Keys named in `skip`
+ * are left out with what they hold (e.g. `searchAttributes`, which hold no personal data by design).
+ * @example historyText(history, ['searchAttributes']).includes('alice') // false when encrypted
+ */
+export function historyText(value: unknown, skip: readonly string[] = []): string {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('latin1');
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.map((inner) => historyText(inner, skip)).join('\n');
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value)
+      .filter(([key]) => !skip.includes(key))
+      .map(([key, inner]) => `${key}=${historyText(inner, skip)}`)
+      .join('\n');
+  }
+  return String(value);
+}

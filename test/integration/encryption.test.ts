@@ -13,6 +13,7 @@ import { AesGcmCodec } from '../../src/client/aes-gcm-codec.ts';
 import { connectClient } from '../../src/client/connection.ts';
 import { speechWav } from '../helpers/audio.ts';
 import { startHarness, type Harness } from '../helpers/detection-harness.ts';
+import { historyText } from '../helpers/history.ts';
 import { rejection } from '../helpers/rejection.ts';
 import { runRdd } from '../helpers/run-rdd.ts';
 
@@ -47,21 +48,9 @@ async function rawHistory(client: Client, workflowId: string) {
   return answer.history!;
 }
 
-/**
- * Every string and byte string in `value` as one text (bytes as Latin-1, so ASCII in them reads as
- * is), skipping search attributes (which hold no personal data by design).
- */
+/** A history's text as a reader of the database sees it, search attributes left out. */
 function textOf(value: unknown): string {
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('latin1');
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value)) return value.map(textOf).join('\n');
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value)
-      .filter(([key]) => key !== 'searchAttributes')
-      .map(([key, inner]) => `${key}=${textOf(inner)}`)
-      .join('\n');
-  }
-  return String(value);
+  return historyText(value, ['searchAttributes']);
 }
 
 /** Every payload in `value` (objects with a `metadata` and a `data`), search attributes excepted. */
