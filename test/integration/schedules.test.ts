@@ -222,9 +222,10 @@ describe('batch schedules', () => {
     );
   });
 
-  it('backfills a past window: one batch per scheduled time in it, each completed', async () => {
-    const name = scheduleName('backfill');
-    const dir = `${harness.taskQueue}/backfill`;
+  /** An hourly schedule `<tag>` batching the prefix `<queue>/<tag>/in/`, which holds one recording. */
+  async function hourlyScheduleOverOneFile(tag: string): Promise<{ name: string; dir: string }> {
+    const name = scheduleName(tag);
+    const dir = `${harness.taskQueue}/${tag}`;
     const input = await prefixInput(dir);
     await harness.upload(recordings[1]!, `${dir}/in/a.wav`);
     await createBatchSchedule(harness.client, {
@@ -233,6 +234,11 @@ describe('batch schedules', () => {
       input,
       taskQueue: harness.taskQueue,
     });
+    return { name, dir };
+  }
+
+  it('backfills a past window: one batch per scheduled time in it, each completed', async () => {
+    const { name, dir } = await hourlyScheduleOverOneFile('backfill');
 
     const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
     // [H−2.5h, H−0.5h] holds exactly the full hours H−2h and H−1h.
@@ -258,16 +264,7 @@ describe('batch schedules', () => {
   });
 
   it('one scheduled time is one batch: a repeated or overlapping backfill starts only the missing times', async () => {
-    const name = scheduleName('rebackfill');
-    const dir = `${harness.taskQueue}/rebackfill`;
-    const input = await prefixInput(dir);
-    await harness.upload(recordings[1]!, `${dir}/in/a.wav`);
-    await createBatchSchedule(harness.client, {
-      name,
-      spec: { every: '1h' },
-      input,
-      taskQueue: harness.taskQueue,
-    });
+    const { name } = await hourlyScheduleOverOneFile('rebackfill');
     const H = 3_600_000;
     const hour = Math.floor(Date.now() / H) * H;
     const iso = (t: number) => new Date(t).toISOString();
