@@ -3,7 +3,8 @@
  * launcher, a hashing sink in this process; each section starts its own emulator/worker), runs the
  * sections one after another, each in a child process of its own, and stops everything. By default
  * the cases of issue 11 (throughput, latency, overhead + scale-out, cost, streaming, polling), printed as
- * one table, raw results written to bench/results/<date>[-quick].json. The older sections (upload,
+ * one table, raw results written to bench/results/<date>T<HHMM>[-quick][-<only>].json (UTC; one file per
+ * run, never overwritten). The older sections (upload,
  * submit, probe, workflow, batch) run with `--only` and print their own tables. Progress goes to
  * stderr, tables to stdout.
  *
@@ -12,7 +13,7 @@
  * Numbers only: nothing here asserts a time or a size. See bench/README.md for what they mean.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -210,7 +211,7 @@ async function main(): Promise<number> {
         6,
       )}`,
     );
-    const file = writeResults({ quick: values.quick, load, results, errors, rows });
+    const file = writeResults({ quick: values.quick, only: values.only, load, results, errors, rows });
     console.log(`\nraw results: ${file}`);
   }
   const parts = outcomes.map((o) => (o.error ? `${o.name} FAILED` : o.summary));
@@ -218,18 +219,25 @@ async function main(): Promise<number> {
   return outcomes.some((o) => o.error) ? 1 : 0;
 }
 
-/** Machine, versions and the results, as JSON in bench/results/<date>[-quick].json; returns the path. */
+/**
+ * Machine, versions and the results, as JSON in bench/results/<date>T<HHMM>[-quick][-<only>].json
+ * (UTC start minute of the write; `-2`, `-3`… when that name exists); returns the path.
+ */
 function writeResults(run: {
   quick: boolean;
+  only: string | undefined;
   load: string;
   results: CaseResults;
   errors: Partial<Record<CaseName, string>>;
   rows: string[][];
 }): string {
-  const date = new Date().toISOString().slice(0, 10);
+  const stamp = new Date().toISOString().slice(0, 16).replace(':', '');
   const dir = path.join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${date}${run.quick ? '-quick' : ''}.json`);
+  const only = run.only ? `-${run.only.replace(/[^a-z0-9]+/gi, '+')}` : '';
+  const base = `${stamp}${run.quick ? '-quick' : ''}${only}`;
+  let file = path.join(dir, `${base}.json`);
+  for (let n = 2; existsSync(file); n++) file = path.join(dir, `${base}-${n}.json`);
   const pkg = (name: string): string => {
     try {
       const json = readFileSync(

@@ -4,16 +4,9 @@
  * their lease back. They reach Temporal through the worker's own connection.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import {
-  WithStartWorkflowOperation,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { CompletionObservation } from '../shared/completion-estimate.ts';
 import {
-  acquireLeaseUpdate,
-  LEASE_QUEUED_FAILURE,
   platformBusySignal,
   releaseLeaseSignal,
   type AcquireLease,
@@ -26,6 +19,7 @@ import {
 } from '../shared/platform-capacity.ts';
 import { FailureType } from '../shared/failure-types.ts';
 import { platformCapacityWorkflowId } from '../client/platform.ts';
+import { leaseBrokerFor } from './lease-broker.ts';
 
 /** What the capacity activities close over: a Temporal client and where the capacity workflow runs. */
 export interface PlatformCapacityDeps {
@@ -77,109 +71,40 @@ export async function requestPlatformLease(
 }
 
 /**
- * Acquires a platform lease for the calling activity (the lean detection path): sends the
- * `acquireLease` update with update-with-start (starting the capacity workflow with
- * DETECTOR_CAPACITY when it does not run; conflict policy USE_EXISTING), which long-polls up to
- * LEASE_POLL_MS near the front of the queue, and asks again until granted, calling `onWaiting`
- * with each `granted: false` answer (for the heartbeat). Further back, the update is rejected
- * (LEASE_QUEUED_FAILURE, no history event) and asked again after 0.25 s per request ahead (at
- * most 5 s): every ask of a queued request costs the capacity workflow a (speculative) task. Idempotent per `request.leaseId`: a retried activity gets the same lease back (or its place
- * in the queue). A failed call (the capacity workflow continuing as new, too many updates in
- * flight, a transport error) is tried again after a second, up to 30 times in a row, then thrown.
+ * Acquires a platform lease for the calling activity (the lean detection path) through the worker
+ * process's lease broker (`leaseBrokerFor`, src/activities/lease-broker.ts): the request joins the
+ * capacity workflow's queue at once (signal `requestLeases`, starting the capacity workflow with
+ * DETECTOR_CAPACITY when it does not run) and the broker's one `awaitLeases` long poll brings the
+ * grant. `onWaiting` hears the request's position while it waits (for the heartbeat). Idempotent
+ * per `request.leaseId`: a retried activity gets the same lease back (or its place in the queue).
  * Not an activity: the submit activity calls it.
- * @throws the abort reason as soon as `signal` aborts (an update in flight is abandoned, not awaited:
- *   the worker's NativeConnection cannot cancel it); the last error after 30 failed calls in a row.
+ * @throws the abort reason as soon as `signal` aborts (the request stays queued); the broker's last
+ *   error after 30 failed calls in a row.
  */
 export async function acquirePlatformLease(
   deps: PlatformCapacityDeps,
   request: AcquireLease,
   options: {
     signal: AbortSignal;
-    /** Called while waiting, with the requests ahead (the estimate only on an accepted answer). */
+    /** Called while waiting, with the requests ahead (a lower bound far back in the queue). */
     onWaiting: (
       answer: Omit<LeaseAnswer, 'estimate'> & { estimate: LeaseAnswer['estimate'] | undefined },
     ) => void;
   },
 ): Promise<LeaseAnswer & { capacityWorkflowId: string }> {
-  const { temporal, platformUrl, initialCapacity, taskQueue } = deps;
-  const capacityWorkflowId = platformCapacityWorkflowId(platformUrl);
-  let failures = 0;
-  for (;;) {
-    options.signal.throwIfAborted();
-    let answer: LeaseAnswer;
-    try {
-      // The worker's NativeConnection ignores abort signals (a gRPC client's Connection honours
-      // them), and the update's result is long-polled until the capacity workflow answers: stop
-      // waiting for it on abort. A grant it brings later is not lost: a retry asks for the same id.
-      answer = await untilAborted(
-        options.signal,
-        temporal.withAbortSignal(options.signal, () =>
-          temporal.workflow.executeUpdateWithStart(acquireLeaseUpdate, {
-            args: [request],
-            startWorkflowOperation: new WithStartWorkflowOperation<PlatformCapacityWorkflow>(
-              PLATFORM_CAPACITY_WORKFLOW_TYPE,
-              {
-                workflowId: capacityWorkflowId,
-                taskQueue,
-                args: [{ platformUrl, capacity: initialCapacity }],
-                workflowIdConflictPolicy: 'USE_EXISTING',
-              },
-            ),
-          }),
-        ),
-      );
-      failures = 0;
-    } catch (err) {
-      options.signal.throwIfAborted();
-      const queued = queuedAhead(err);
-      if (queued !== undefined) {
-        failures = 0;
-        options.onWaiting({ leaseId: request.leaseId, granted: false, ahead: queued, estimate: undefined });
-        await abortableDelay(Math.min(5_000, 250 * Math.max(1, queued)), options.signal);
-        continue;
-      }
-      failures += 1;
-      if (failures >= 30) throw err;
-      await abortableDelay(1_000, options.signal);
-      continue;
-    }
-    if (answer.granted) return { ...answer, capacityWorkflowId };
-    options.onWaiting(answer);
-  }
-}
-
-/** `ahead` of an `acquireLease` update its validator rejected as queued far back, else undefined. */
-function queuedAhead(err: unknown): number | undefined {
-  if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
-  const cause = err.cause;
-  if (!(cause instanceof ApplicationFailure) || cause.type !== LEASE_QUEUED_FAILURE) return undefined;
-  const ahead = (cause.details?.[0] as { ahead?: unknown } | undefined)?.ahead;
-  return typeof ahead === 'number' ? ahead : 0;
-}
-
-/** `work`'s outcome, or `signal`'s reason as soon as it aborts (`work` then settles unobserved). */
-function untilAborted<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
-  work.catch(() => undefined); // once abandoned, its failure is nobody's concern
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', abort, { once: true });
-    work.finally(() => signal.removeEventListener('abort', abort)).then(resolve, reject);
+  const broker = leaseBrokerFor(deps);
+  const estimate = await broker.acquire(request, {
+    signal: options.signal,
+    onWaiting: ({ leaseId, ahead, estimate }) =>
+      options.onWaiting({ leaseId, granted: false, ahead, estimate }),
   });
-}
-
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', abort);
-      resolve();
-    }, ms);
-    function abort() {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    }
-    signal.addEventListener('abort', abort, { once: true });
-  });
+  return {
+    leaseId: request.leaseId,
+    granted: true,
+    ahead: 0,
+    estimate,
+    capacityWorkflowId: broker.capacityWorkflowId,
+  };
 }
 
 /**

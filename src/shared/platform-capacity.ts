@@ -124,9 +124,26 @@ export interface CapacityState {
  * it is a wire contract (fields only ever added, optional).
  */
 export interface CarriedCapacityState {
-  /** `viaUpdate`: asked for with `acquireLease` (absent: by the `requestLease` signal). */
-  leases: (LeaseRequest & { sinceMs: number; viaUpdate?: boolean })[];
-  waiting: (LeaseRequest & { requestedAtMs: number; seq: number; viaUpdate?: boolean })[];
+  /**
+   * `viaUpdate`: asked for with `acquireLease`; `brokerId`: queued by a broker's `requestLeases`
+   * (`undelivered` until the broker acknowledged the grant; `grantNo`: the grant's number); neither:
+   * by the `requestLease` signal.
+   */
+  leases: (LeaseRequest & {
+    sinceMs: number;
+    viaUpdate?: boolean;
+    brokerId?: string;
+    undelivered?: boolean;
+    grantNo?: number;
+  })[];
+  /** `reported`: a broker's request whose position an `awaitLeases` answer has carried. */
+  waiting: (LeaseRequest & {
+    requestedAtMs: number;
+    seq: number;
+    viaUpdate?: boolean;
+    brokerId?: string;
+    reported?: boolean;
+  })[];
   busyUntilMs: number;
   lastBatchKey: string | null;
   granted: number;
@@ -194,6 +211,60 @@ export const LEASE_LONG_POLL_AHEAD = 4;
  * the capacity workflow's history. Ask again later.
  */
 export const LEASE_QUEUED_FAILURE = 'LeaseQueued';
+/**
+ * Signal `requestLeases`: a worker process's lease broker (src/activities/lease-broker.ts) queues
+ * the lease requests of its submit activities, many per signal. Idempotent per `leaseId`: a request
+ * already queued moves to this broker (the activity was retried on another worker), and one already
+ * held is delivered to this broker again (its earlier answer was lost with its worker).
+ */
+export interface BrokerRequests {
+  /** The broker: unique per worker process and platform (e.g. `host:pid:8 hex`). */
+  brokerId: string;
+  requests: LeaseRequest[];
+}
+
+/** Argument of the `awaitLeases` update (see `awaitLeasesUpdate`). */
+export interface AwaitLeases {
+  brokerId: string;
+  /** Lease ids whose grant this broker has received (they are not answered again). */
+  ack: string[];
+  /** False: answer at once (an acknowledgement only); true: long-poll for a grant. */
+  wait: boolean;
+  /** Lease ids the broker still waits for, to learn which ones the capacity workflow does not know. */
+  check?: string[];
+}
+
+/** Answer of the `awaitLeases` update. */
+export interface LeasesAnswer {
+  /** Leases granted to this broker's requests and not yet acknowledged, in grant order. */
+  granted: { leaseId: string; grantNo: number }[];
+  /** This broker's waiting requests in grant order (at most BROKER_POSITIONS of them) and how many are ahead of each. */
+  waiting: { leaseId: string; ahead: number }[];
+  /** All of this broker's waiting requests. */
+  waitingTotal: number;
+  /** Requests ahead of this broker's first waiting request not listed in `waiting` (absent when all are listed). */
+  behind?: number;
+  /** Of `check`, the ids neither waiting nor held (queue them again). */
+  unknown: string[];
+  /** The platform's current completion-time estimate. */
+  estimate: CompletionModel;
+}
+
+/** Queues lease requests of one worker process's broker (see `BrokerRequests`). */
+export const requestLeasesSignal = defineSignal<[BrokerRequests]>('requestLeases');
+/**
+ * A broker's one long poll for the grants of its requests: acknowledges `ack`, then answers at once
+ * when a grant is unacknowledged, when the broker has no waiting request, when one of its requests
+ * was never answered a position, while the capacity workflow is about to continue as new, or when
+ * `wait` is false; else waits up to LEASE_POLL_MS for a grant to any of this broker's requests.
+ * Validated (a malformed argument is rejected, leaving no history event). One update in flight per
+ * broker keeps Temporal's limit of in-flight updates per workflow out of reach, whatever the
+ * number of waiting detections.
+ */
+export const awaitLeasesUpdate = defineUpdate<LeasesAnswer, [AwaitLeases]>('awaitLeases');
+/** The most waiting requests an `awaitLeases` answer lists positions for (the rest: `behind`). */
+export const BROKER_POSITIONS = 64;
+
 /** Capacity, allowance, held leases, the waiting queue in grant order, busy-until. */
 export const capacityStateQuery = defineQuery<CapacityState>('capacityState');
 

@@ -24,6 +24,8 @@ import {
 import {
   acquireLeaseUpdate,
   allowanceFor,
+  awaitLeasesUpdate,
+  BROKER_POSITIONS,
   capacityProblems,
   capacityStateQuery,
   leaseGrantedSignal,
@@ -31,6 +33,7 @@ import {
   platformBusySignal,
   releaseLeaseSignal,
   requestLeaseSignal,
+  requestLeasesSignal,
   setCapacityUpdate,
   type CapacityState,
   type CarriedCapacityState,
@@ -38,7 +41,9 @@ import {
   LEASE_POLL_MS,
   LEASE_QUEUED_FAILURE,
   type AcquireLease,
+  type AwaitLeases,
   type LeaseAnswer,
+  type LeasesAnswer,
   type LeaseRequest,
   type PlatformCapacityInput,
 } from '../shared/platform-capacity.ts';
@@ -47,9 +52,9 @@ import { versioningBehavior } from './versioning-behavior.ts';
 
 const { findClosedWorkflows } = proxyActivities<Activities>(TEMPORAL_DESCRIBE);
 
-/** `viaUpdate`: asked for with the `acquireLease` update (answered there), not the `requestLease` signal. */
-type Held = LeaseRequest & { sinceMs: number; viaUpdate?: boolean };
-type Waiting = LeaseRequest & { requestedAtMs: number; seq: number; viaUpdate?: boolean };
+/** How a held lease was asked for and where its grant goes (see `CarriedCapacityState`). */
+type Held = CarriedCapacityState['leases'][number];
+type Waiting = CarriedCapacityState['waiting'][number];
 
 const DEFAULT_RECLAIM_INTERVAL_MS = 5 * 60_000;
 const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 1000;
@@ -69,10 +74,12 @@ setWorkflowOptions(versioningBehavior('AUTO_UPGRADE'), platformCapacityWorkflow)
  * terminal on the platform.
  *
  * - Requests queue: interactive requests first (FIFO), then batch requests round-robin over their
- *   fairness keys. A request by the `acquireLease` update (the lean detection path: the submit
- *   activity asks, with update-with-start) is answered by the update itself, which long-polls up to
- *   LEASE_POLL_MS for the grant; a request by the `requestLease` signal (detections started before)
- *   is granted by a `leaseGranted` signal to the holder.
+ *   fairness keys. A request queued by a worker process's lease broker (`requestLeases` signal, the
+ *   lean detection path) is granted to that broker's one `awaitLeases` update, which long-polls up
+ *   to LEASE_POLL_MS for the grants of all its requests; a request by the `acquireLease` update
+ *   (workers from before the broker) is answered by that update; a request by the `requestLease`
+ *   signal (detections started before the lean path) is granted by a `leaseGranted` signal to the
+ *   holder.
  * - `releaseLease` gives a lease back (or withdraws a waiting request); idempotent. A release with
  *   an `observation` (how long the job took) teaches the completion-time estimate, a robust fit over
  *   the newest COMPLETION_WINDOW observations that every `acquireLease` answer and the
@@ -99,6 +106,8 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
   let estimate: CompletionModel = fitCompletionModel(observations);
   /** Per waiting lease id, the `acquireLease` handlers to wake (in grant order) when it is decided. */
   const wakers = new Map<string, (() => void)[]>();
+  /** Per broker, its `awaitLeases` handler to wake when one of its requests is granted. */
+  const brokerWakers = new Map<string, (() => void)[]>();
   let draining = false;
   let lastReleaseMs = Date.now();
   let lastReclaimMs = Date.now();
@@ -111,6 +120,10 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
   const wake = (leaseId: string): void => {
     for (const resolve of wakers.get(leaseId) ?? []) resolve();
     wakers.delete(leaseId);
+  };
+  const wakeBroker = (brokerId: string): void => {
+    for (const resolve of brokerWakers.get(brokerId) ?? []) resolve();
+    brokerWakers.delete(brokerId);
   };
   const release = (leaseId: string, why: string): boolean => {
     const had = leases.delete(leaseId) || waiting.delete(leaseId);
@@ -126,17 +139,15 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
     platformUrl: input.platformUrl,
     capacity,
     allowance: allowanceFor(capacity),
-    leases: [...leases.values()].map(({ sinceMs, viaUpdate: _, ...lease }) => ({
-      ...lease,
+    leases: [...leases.values()].map(({ sinceMs, ...lease }) => ({
+      ...requestOf(lease),
       since: new Date(sinceMs).toISOString(),
     })),
-    waiting: grantOrder([...waiting.values()], lastBatchKey).map(
-      ({ requestedAtMs, seq: _, viaUpdate: __, ...wait }, i) => ({
-        ...wait,
-        requestedAt: new Date(requestedAtMs).toISOString(),
-        position: i + 1,
-      }),
-    ),
+    waiting: grantOrder([...waiting.values()], lastBatchKey).map(({ requestedAtMs, ...wait }, i) => ({
+      ...requestOf(wait),
+      requestedAt: new Date(requestedAtMs).toISOString(),
+      position: i + 1,
+    })),
     busyUntil: busyUntilMs > Date.now() ? new Date(busyUntilMs).toISOString() : null,
     granted,
     reclaimed,
@@ -211,6 +222,98 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
       },
     },
   );
+  setHandler(requestLeasesSignal, ({ brokerId, requests }) => {
+    for (const request of requests) {
+      const { leaseId } = request;
+      const held = leases.get(leaseId);
+      if (held) {
+        // Its grant went to a broker that lost it (the activity was retried): deliver it again.
+        held.brokerId = brokerId;
+        held.undelivered = true;
+        wakeBroker(brokerId);
+        continue;
+      }
+      const queued = waiting.get(leaseId);
+      if (queued) {
+        queued.brokerId = brokerId;
+        queued.reported = false;
+        continue;
+      }
+      seq += 1;
+      waiting.set(leaseId, { ...requestOf(request), requestedAtMs: Date.now(), seq, brokerId });
+      changed = true;
+    }
+  });
+  const brokerAnswer = (brokerId: string, check: readonly string[] | undefined): LeasesAnswer => {
+    const grantedToBroker = [...leases.values()]
+      .filter((lease) => lease.brokerId === brokerId && lease.undelivered)
+      .map(({ leaseId, grantNo }) => ({ leaseId, grantNo: grantNo ?? 0 }));
+    const order = grantOrder([...waiting.values()], lastBatchKey);
+    const mine: { leaseId: string; ahead: number }[] = [];
+    order.forEach((wait, ahead) => {
+      if (wait.brokerId === brokerId) {
+        mine.push({ leaseId: wait.leaseId, ahead });
+        wait.reported = true;
+      }
+    });
+    const listed = mine.slice(0, BROKER_POSITIONS);
+    return {
+      granted: grantedToBroker,
+      waiting: listed,
+      waitingTotal: mine.length,
+      ...(mine.length > listed.length && { behind: mine[listed.length]!.ahead }),
+      unknown: (check ?? []).filter((leaseId) => !leases.has(leaseId) && !waiting.has(leaseId)),
+      estimate,
+    };
+  };
+  setHandler(
+    awaitLeasesUpdate,
+    async ({ brokerId, ack, wait, check }) => {
+      for (const leaseId of ack) {
+        const lease = leases.get(leaseId);
+        if (lease?.brokerId === brokerId) lease.undelivered = false;
+      }
+      const mine = [...waiting.values()].filter((w) => w.brokerId === brokerId);
+      const answerNow =
+        !wait ||
+        draining ||
+        mine.length === 0 ||
+        mine.some((w) => !w.reported) ||
+        [...leases.values()].some((lease) => lease.brokerId === brokerId && lease.undelivered);
+      if (!answerNow) {
+        // Woken by a grant to this broker or the drain before continue-as-new; else answers after
+        // the poll time with fresh positions. A wake in the same workflow task leaves no timer event.
+        await CancellationScope.cancellable(async () => {
+          const woken = new Promise<void>((resolve) =>
+            brokerWakers.set(brokerId, [...(brokerWakers.get(brokerId) ?? []), resolve]),
+          );
+          try {
+            await Promise.race([woken, sleep(LEASE_POLL_MS)]);
+          } finally {
+            CancellationScope.current().cancel();
+          }
+        });
+      }
+      return brokerAnswer(brokerId, check);
+    },
+    {
+      // A malformed call is rejected before it reaches the history.
+      validator: ({ brokerId, ack, wait, check }: AwaitLeases) => {
+        const ids = (value: unknown) => Array.isArray(value) && value.every((id) => typeof id === 'string');
+        if (
+          typeof brokerId !== 'string' ||
+          brokerId === '' ||
+          !ids(ack) ||
+          typeof wait !== 'boolean' ||
+          (check !== undefined && !ids(check))
+        ) {
+          throw new TypeError(
+            'awaitLeases needs { brokerId: string, ack: string[], wait: boolean, check?: string[] }',
+          );
+        }
+      },
+    },
+  );
   setHandler(platformBusySignal, ({ untilMs }) => {
     if (untilMs > busyUntilMs) {
       busyUntilMs = untilMs;
@@ -238,10 +341,19 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
 
   const grant = (request: Waiting): void => {
     waiting.delete(request.leaseId);
-    const { requestedAtMs: _, seq: __, ...lease } = request;
-    leases.set(request.leaseId, { ...lease, sinceMs: Date.now() });
+    const { requestedAtMs: _, seq: __, reported: ___, ...lease } = request;
     granted += 1;
+    if (request.brokerId) {
+      leases.set(request.leaseId, { ...lease, sinceMs: Date.now(), undelivered: true, grantNo: granted });
+    } else {
+      leases.set(request.leaseId, { ...lease, sinceMs: Date.now() });
+    }
     if (request.priority === LeasePriority.Batch) lastBatchKey = request.fairnessKey ?? '';
+    if (request.brokerId) {
+      wakeBroker(request.brokerId);
+      wake(request.leaseId);
+      return;
+    }
     if (request.viaUpdate) {
       wake(request.leaseId);
       return;
@@ -332,6 +444,7 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
   // server refuses to close a run with unhandled signals), so nothing sent to the id is lost.
   draining = true;
   for (const leaseId of [...wakers.keys()]) wake(leaseId);
+  for (const brokerId of [...brokerWakers.keys()]) wakeBroker(brokerId);
   await condition(() => allHandlersFinished() && grantsInFlight === 0 && !reclaiming);
   const next: CarriedCapacityState = {
     leases: [...leases.values()],
@@ -380,4 +493,16 @@ export function grantOrder<T extends LeaseRequest & { seq: number }>(
 function dedupe(holders: { workflowId: string; runId: string }[]): { workflowId: string; runId: string }[] {
   const seen = new Map(holders.map((h) => [`${h.workflowId}\n${h.runId}`, h]));
   return [...seen.values()];
+}
+
+/** The request fields of a held or waiting entry (what the `capacityState` query shows). */
+function requestOf(entry: LeaseRequest): LeaseRequest {
+  const { leaseId, holderWorkflowId, holderRunId, priority, fairnessKey } = entry;
+  return {
+    leaseId,
+    holderWorkflowId,
+    holderRunId,
+    priority,
+    ...(fairnessKey !== undefined && { fairnessKey }),
+  };
 }

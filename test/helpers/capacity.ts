@@ -127,28 +127,48 @@ type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory'
 
 /**
  * The holders one run granted leases to, in order: its `leaseGranted` signals (detections from
- * before `lean-history`) and its `acquireLease` updates answered `granted: true` (the lean path,
- * whose updates complete in grant order).
+ * before `lean-history`), its `acquireLease` updates answered `granted: true` (workers from before
+ * the lease broker; these updates complete in grant order), and the grants its `awaitLeases`
+ * updates carried to the lease brokers (ordered by grant number; a grant delivered again is counted
+ * once), holders found from the `requestLeases` signals.
  */
 function grantedHolders(events: HistoryEvent[]): string[] {
   const json = (data: Uint8Array | null | undefined): unknown =>
     data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined;
   const holders = new Map<string, string>();
+  const brokerHolders = new Map<string, string>();
+  const brokerGranted = new Set<string>();
   const order: string[] = [];
   for (const e of events) {
     const signalled =
       e.signalExternalWorkflowExecutionInitiatedEventAttributes?.workflowExecution?.workflowId;
     if (signalled) order.push(signalled);
+    const signal = e.workflowExecutionSignaledEventAttributes;
+    if (signal?.signalName === 'requestLeases') {
+      const { requests } = json(signal.input?.payloads?.[0]?.data) as {
+        requests: { leaseId: string; holderWorkflowId: string }[];
+      };
+      for (const r of requests) brokerHolders.set(r.leaseId, r.holderWorkflowId);
+    }
     const accepted = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest;
     if (accepted?.meta?.updateId) {
-      const request = json(accepted.input?.args?.payloads?.[0]?.data) as { holderWorkflowId: string };
-      holders.set(accepted.meta.updateId, request.holderWorkflowId);
+      const request = json(accepted.input?.args?.payloads?.[0]?.data) as { holderWorkflowId?: string };
+      if (request.holderWorkflowId) holders.set(accepted.meta.updateId, request.holderWorkflowId);
     }
     const completed = e.workflowExecutionUpdateCompletedEventAttributes;
     const holder = completed?.meta?.updateId ? holders.get(completed.meta.updateId) : undefined;
     const answer = json(completed?.outcome?.success?.payloads?.[0]?.data) as
-      { granted?: boolean } | undefined;
-    if (holder && answer?.granted) order.push(holder);
+      { granted?: boolean | { leaseId: string; grantNo: number }[] } | undefined;
+    if (holder && answer?.granted === true) order.push(holder);
+    if (Array.isArray(answer?.granted)) {
+      for (const { leaseId } of [...answer.granted].sort((a, b) => a.grantNo - b.grantNo)) {
+        const brokerHolder = brokerHolders.get(leaseId);
+        if (brokerHolder && !brokerGranted.has(leaseId)) {
+          brokerGranted.add(leaseId);
+          order.push(brokerHolder);
+        }
+      }
+    }
   }
   return order;
 }

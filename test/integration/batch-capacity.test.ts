@@ -237,7 +237,12 @@ describe('batches on a shared platform', () => {
     await until(state, (s) => batchWaiting(s, a).length >= 5 && batchWaiting(s, b).length >= 5);
 
     // Five interactive detections, started one after another while both batches wait.
-    const interactive: { id: string; handle: WorkflowHandle<DetectWorkflow>; behind: Set<string> }[] = [];
+    const interactive: {
+      id: string;
+      handle: WorkflowHandle<DetectWorkflow>;
+      behind: Set<string>;
+      seen: boolean;
+    }[] = [];
     for (let i = 0; i < 5; i++) {
       const id = `${h.taskQueue}-interactive-${i}`;
       const handle = await h.start(
@@ -248,17 +253,20 @@ describe('batches on a shared platform', () => {
         },
         id,
       );
-      const seen = await until(state, (s) =>
-        [...s.leases, ...s.waiting].some((l) => l.holderWorkflowId === id),
-      );
+      // An interactive request goes first, so its lease can be granted and its job submitted before
+      // a read of the state sees it on a busy machine: such a detection is not sampled.
+      const known = (s: CapacityState) => [...s.leases, ...s.waiting].some((l) => l.holderWorkflowId === id);
+      const read = await until(state, (s) => known(s) || submits().includes(id));
+      const seen = known(read) ? read : undefined;
       // Every batch pair waiting once the request is known was waiting when (or queued after) it asked.
       const behind = new Set(
-        seen.waiting.filter((w) => w.priority === 'batch').map((w) => w.holderWorkflowId),
+        (seen?.waiting ?? []).filter((w) => w.priority === 'batch').map((w) => w.holderWorkflowId),
       );
-      interactive.push({ id, handle, behind });
+      interactive.push({ id, handle, behind, seen: seen !== undefined });
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
-    expect(interactive.every(({ behind }) => behind.size > 0)).toBe(true);
+    expect(interactive.filter(({ seen }) => seen).length).toBeGreaterThanOrEqual(3);
+    expect(interactive.every(({ seen, behind }) => !seen || behind.size > 0)).toBe(true);
     await Promise.all(interactive.map(({ handle }) => handle.result()));
     const [ra, rb] = [await finish(a), await finish(b)];
 
@@ -296,7 +304,7 @@ describe('batches on a shared platform', () => {
     expect(capacity).toMatchObject({ leases: [], waiting: [] });
     console.log(
       `two batches + 5 interactive: ${((Date.now() - t0) / 1000).toFixed(1)} s, maxConcurrentJobs ${maxConcurrentJobs}, ` +
-        `granted ${capacity.granted}, behind per interactive ${interactive.map(({ behind }) => behind.size).join('/')}`,
+        `granted ${capacity.granted}, behind per interactive ${interactive.map(({ seen, behind }) => (seen ? behind.size : 'not sampled')).join('/')}`,
     );
   }, 240_000);
 });
