@@ -95,6 +95,7 @@ export async function createDetectionWorker(
       }),
       platformUrl: config.detector.url,
       initialCapacity: config.detector.capacity,
+      queueMs: config.detector.queueMs,
       taskQueue: config.taskQueue,
     },
   });

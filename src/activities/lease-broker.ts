@@ -236,7 +236,8 @@ export class LeaseBroker {
   }
 
   private startInput(): PlatformCapacityInput {
-    return { platformUrl: this.deps.platformUrl, capacity: this.deps.initialCapacity };
+    const { platformUrl, initialCapacity, queueMs } = this.deps;
+    return { platformUrl, capacity: initialCapacity, ...(queueMs !== undefined && { queueMs }) };
   }
 }
 

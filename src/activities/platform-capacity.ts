@@ -29,6 +29,8 @@ export interface PlatformCapacityDeps {
   platformUrl: string;
   /** Capacity the capacity workflow starts with (DETECTOR_CAPACITY); later changed with `setCapacity`. */
   initialCapacity: number;
+  /** Work (ms) kept queued beyond the capacity when this worker starts it (DETECTOR_QUEUE_MS; absent: 0, the fixed allowance). */
+  queueMs?: number;
   /** The task queue the capacity workflow runs on when this worker starts it. */
   taskQueue: string;
 }
@@ -55,14 +57,14 @@ export async function requestPlatformLease(
   deps: { platformCapacity?: PlatformCapacityDeps | undefined },
   input: RequestLeaseInput,
 ): Promise<RequestedLease> {
-  const { temporal, platformUrl, initialCapacity, taskQueue } = required(deps);
+  const { temporal, platformUrl, initialCapacity, taskQueue, queueMs } = required(deps);
   const capacityWorkflowId = platformCapacityWorkflowId(platformUrl);
   await temporal.workflow.signalWithStart<PlatformCapacityWorkflow, [RequestLeaseInput]>(
     PLATFORM_CAPACITY_WORKFLOW_TYPE,
     {
       workflowId: capacityWorkflowId,
       taskQueue,
-      args: [{ platformUrl, capacity: initialCapacity }],
+      args: [{ platformUrl, capacity: initialCapacity, ...(queueMs !== undefined && { queueMs }) }],
       signal: requestLeaseSignal,
       signalArgs: [input],
     },

@@ -54,12 +54,25 @@ function got(input: unknown): string {
  * @example positiveInt(10_000).parse('16') // 16
  */
 export function positiveInt(max = Number.MAX_SAFE_INTEGER) {
+  return wholeNumber(1, max);
+}
+
+/**
+ * A non-negative safe integer written as plain digits, at most `max` (0 allowed: "off").
+ * @example nonNegativeInt(60_000).parse('0') // 0
+ */
+export function nonNegativeInt(max = Number.MAX_SAFE_INTEGER) {
+  return wholeNumber(0, max);
+}
+
+function wholeNumber(min: 0 | 1, max: number) {
   // One transform, not refine(abort) + refine: an aborting issue would stop the checks of the
   // enclosing object, hiding its cross-variable problems (review 5, item 7).
   return z.string().transform((value, ctx) => {
     const number = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number <= 0) {
-      ctx.addIssue({ code: 'custom', message: `must be a positive integer, ${got(value)}` });
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < min) {
+      const kind = min === 0 ? 'a non-negative integer' : 'a positive integer';
+      ctx.addIssue({ code: 'custom', message: `must be ${kind}, ${got(value)}` });
       return z.NEVER;
     }
     if (number > max) {

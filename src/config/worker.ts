@@ -7,7 +7,11 @@ import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { LOCATION_RESOLUTIONS, type LocationResolution } from '../activities/detector/client.ts';
 import { DETECTOR_DEFAULTS } from '../activities/detector/defaults.ts';
-import { DEFAULT_PLATFORM_CAPACITY, MAX_PLATFORM_CAPACITY } from '../shared/platform-capacity.ts';
+import {
+  DEFAULT_PLATFORM_CAPACITY,
+  DEFAULT_PLATFORM_QUEUE_MS,
+  MAX_PLATFORM_CAPACITY,
+} from '../shared/platform-capacity.ts';
 import { bucketNameVariables, type ClientConfig, storageVariables, temporalVariables } from './client.ts';
 import { type WorkerDeployment, workerDeploymentVariables } from './worker-deployment.ts';
 import { type WorkerTelemetry, workerTelemetryVariables } from './worker-telemetry.ts';
@@ -16,6 +20,7 @@ import {
   type Env,
   headers,
   MAX_TIMER_MS,
+  nonNegativeInt,
   oneOf,
   optional,
   origins,
@@ -67,6 +72,12 @@ export interface DetectorConfig {
    * `rdd platform capacity N`, not this variable.
    */
   capacity: number;
+  /**
+   * Work (ms, DETECTOR_QUEUE_MS, default 1500) the capacity workflow keeps queued on the platform
+   * beyond its capacity, at the learned job time, when this worker starts it: see `allowanceFor`.
+   * 0 keeps the fixed allowance ⌈capacity / 4⌉.
+   */
+  queueMs: number;
 }
 
 /** The worker's own limits. */
@@ -127,6 +138,7 @@ export const detectorVariables = z
     DETECTOR_HEADERS_TIMEOUT_MS: optional(positiveInt(MAX_TIMER_MS)),
     DETECTOR_BODY_TIMEOUT_MS: optional(positiveInt(MAX_TIMER_MS)),
     DETECTOR_CAPACITY: optional(positiveInt(MAX_PLATFORM_CAPACITY)),
+    DETECTOR_QUEUE_MS: optional(nonNegativeInt(10 * 60_000)),
   })
   .refine(
     (vars) =>
@@ -161,6 +173,7 @@ export const detectorVariables = z
       headersTimeoutMs: vars.DETECTOR_HEADERS_TIMEOUT_MS ?? DETECTOR_DEFAULTS.headersTimeoutMs,
       bodyTimeoutMs: vars.DETECTOR_BODY_TIMEOUT_MS ?? DETECTOR_DEFAULTS.bodyTimeoutMs,
       capacity: vars.DETECTOR_CAPACITY ?? DEFAULT_PLATFORM_CAPACITY,
+      queueMs: vars.DETECTOR_QUEUE_MS ?? DEFAULT_PLATFORM_QUEUE_MS,
     };
   });
 

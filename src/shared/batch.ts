@@ -108,7 +108,7 @@ export interface BatchState {
 
 /** Input of `batchWorkflow`. */
 export type BatchInput = BatchSource & {
-  /** Children in flight at most (default 16). The platform lease further bounds what reaches the platform. */
+  /** Children in flight at most (default 48). The platform lease further bounds what reaches the platform. */
   concurrency?: number;
   /** LLR above which a verdict is `deepfake` (default 0). Part of each pair's key. */
   threshold?: number;
@@ -294,7 +294,7 @@ export const cancelUpdate = defineUpdate<BatchProgress>('cancel');
 export type BatchWorkflow = (input: BatchInput) => Promise<BatchSummary>;
 
 /** Defaults of a batch. */
-export const BATCH_DEFAULTS = { concurrency: 16, continueAsNewEvery: 500, pageSize: 100 } as const;
+export const BATCH_DEFAULTS = { concurrency: 48, continueAsNewEvery: 500, pageSize: 100 } as const;
 
 /**
  * The output prefix of a batch: `output.prefix` (with a trailing `/`) or `batches/<batchId>/`.

@@ -5,7 +5,7 @@
  * from workflows: no Node, no I/O.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CompletionModel, CompletionObservation } from './completion-estimate.ts';
+import { observedSeconds, type CompletionModel, type CompletionObservation } from './completion-estimate.ts';
 
 /** The workflow type of the capacity workflow (the exported function in src/workflows). */
 export const PLATFORM_CAPACITY_WORKFLOW_TYPE = 'platformCapacityWorkflow';
@@ -105,7 +105,7 @@ export interface CapacityState {
   platformUrl: string;
   /** Parallel slots of the platform. */
   capacity: number;
-  /** Extra leases granted above `capacity` (a queue allowance): max(1, ceil(capacity / 4)). */
+  /** Extra leases granted above `capacity` (a queue allowance, see `allowanceFor`): now. */
   allowance: number;
   leases: HeldLease[];
   waiting: WaitingLease[];
@@ -166,6 +166,12 @@ export interface PlatformCapacityInput {
   reclaimIntervalMs?: number;
   /** Continue-as-new after this many history events (default 1000, or when the server suggests it). */
   continueAsNewAfterEvents?: number;
+  /**
+   * Work (ms) to keep queued on the platform beyond the capacity, at the learnt typical job time
+   * (`allowanceFor`; the worker's DETECTOR_QUEUE_MS). Absent or 0: the fixed allowance ⌈capacity / 4⌉
+   * (capacity workflows started before this setting existed keep it).
+   */
+  queueMs?: number;
   /** Carried state (continue-as-new only). */
   state?: CarriedCapacityState;
 }
@@ -269,11 +275,39 @@ export const BROKER_POSITIONS = 64;
 export const capacityStateQuery = defineQuery<CapacityState>('capacityState');
 
 /**
- * The queue allowance for a capacity: at least one, at most a quarter of it, rounded up.
- * @example allowanceFor(4) // 1; allowanceFor(8) // 2; allowanceFor(1) // 1
+ * The typical time (s) of the platform's jobs: the median observed time (`observedSeconds`) of the
+ * observations, once there are at least `MIN_TYPICAL_SAMPLES`; else undefined (nothing learnt yet).
+ * Pure.
+ * @example typicalJobSeconds(fiveObservationsOfAboutOneSecond) // ≈ 1
  */
-export function allowanceFor(capacity: number): number {
-  return Math.max(1, Math.ceil(capacity / 4));
+export function typicalJobSeconds(observations: readonly CompletionObservation[]): number | undefined {
+  if (observations.length < MIN_TYPICAL_SAMPLES) return undefined;
+  const sorted = observations.map(observedSeconds).sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Observations needed before `typicalJobSeconds` answers. */
+export const MIN_TYPICAL_SAMPLES = 5;
+
+/** Work kept queued on the platform beyond its capacity when the worker names none (DETECTOR_QUEUE_MS). */
+export const DEFAULT_PLATFORM_QUEUE_MS = 1_500;
+
+/**
+ * The queue allowance: leases granted beyond the capacity, so the next jobs are uploaded and
+ * waiting on the platform (state `pending`) when a slot frees. At least max(1, ⌈capacity / 4⌉);
+ * with `queueMs` > 0 and a typical job time learnt (`jobSeconds`), enough jobs to cover `queueMs` of
+ * the platform's work, ⌈capacity × queueMs / 1000 / jobSeconds⌉, never more than the capacity.
+ * Why: a slot that frees waits for the next job's release → grant → upload → submit (about 0.5–1 s
+ * here, BENCHMARKS.md); with 1 s jobs a quarter of the capacity does not cover that (80 % utilisation
+ * measured), with 10 s jobs it does. Pure.
+ * @example allowanceFor(4) // 1; allowanceFor(8) // 2; allowanceFor(8, { queueMs: 1500, jobSeconds: 1 }) // 8
+ */
+export function allowanceFor(capacity: number, load: { queueMs?: number; jobSeconds?: number } = {}): number {
+  const fixed = Math.max(1, Math.ceil(capacity / 4));
+  const { queueMs = 0, jobSeconds } = load;
+  if (queueMs <= 0 || jobSeconds === undefined || !(jobSeconds > 0)) return fixed;
+  return Math.max(fixed, Math.min(capacity, Math.ceil((capacity * queueMs) / 1000 / jobSeconds)));
 }
 
 /**

@@ -50,7 +50,7 @@ export function batchCommand() {
     .option('--reference <ref>', 'with --prefix: the reference, s3://bucket/key or a local file')
     .option('--prefix <s3url>', 'score --reference against every object under s3://bucket/prefix')
     .option('--suffix <suffix>', 'with --prefix: only keys ending so, e.g. .wav')
-    .option('--concurrency <n>', 'pairs in flight at most (default 16)', positiveInt)
+    .option('--concurrency <n>', 'pairs in flight at most (default 48)', positiveInt)
     .option('--threshold <llr>', 'LLR above which the verdict is deepfake (default 0)', numberParser())
     .option('--no-cache', 'send every pair to the platform, even when the score cache has it')
     .option('--config <json>', "the platform's config object for every pair", jsonObject)

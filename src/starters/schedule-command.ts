@@ -69,7 +69,7 @@ export function scheduleCommand() {
     .option('--offset <interval>', 'with --every: shift from the epoch-aligned times, e.g. 2h')
     .option('--since-last-run', "with --prefix: only objects modified since the previous run's time")
     .option('--threshold <llr>', 'LLR above which the verdict is deepfake (default 0)', numberParser())
-    .option('--concurrency <n>', 'pairs in flight at most (default 16)', positiveInt)
+    .option('--concurrency <n>', 'pairs in flight at most (default 48)', positiveInt)
     .option('--no-cache', 'send every pair to the platform, even when the score cache has it')
     .option('--config <json>', "the platform's config object for every pair", jsonObject)
     .option('--param <name=value>', 'extra query parameter for the platform (repeatable)', collectPairs)

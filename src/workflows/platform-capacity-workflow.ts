@@ -35,6 +35,7 @@ import {
   requestLeaseSignal,
   requestLeasesSignal,
   setCapacityUpdate,
+  typicalJobSeconds,
   type CapacityState,
   type CarriedCapacityState,
   LEASE_LONG_POLL_AHEAD,
@@ -69,9 +70,10 @@ setWorkflowOptions(versioningBehavior('AUTO_UPGRADE'), platformCapacityWorkflow)
 /**
  * The platform's capacity, one per platform URL (id `platform-capacity-<16 hex of sha256(url)>`),
  * started on first use by the `requestPlatformLease` activity (signalWithStart) and running for
- * ever. Grants at most `capacity + allowance` leases at once (allowance = max(1, ⌈capacity/4⌉): it
- * keeps every slot busy while the next upload runs); a lease counts one job from submit until it is
- * terminal on the platform.
+ * ever. Grants at most `capacity + allowance` leases at once (`allowanceFor`: max(1, ⌈capacity/4⌉),
+ * or with `input.queueMs` enough jobs to cover that much of the platform's work at the learnt typical
+ * job time, at most the capacity: it keeps every slot busy while the next uploads run); a lease
+ * counts one job from submit until it is terminal on the platform.
  *
  * - Requests queue: interactive requests first (FIFO), then batch requests round-robin over their
  *   fairness keys. A request queued by a worker process's lease broker (`requestLeases` signal, the
@@ -104,6 +106,10 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
   let seq = carried?.seq ?? 0;
   let observations: CompletionObservation[] = carried?.observations ?? [];
   let estimate: CompletionModel = fitCompletionModel(observations);
+  /** Seconds of work to keep queued beyond the capacity (0: the fixed allowance); see `allowanceFor`. */
+  const queueMs = input.queueMs ?? 0;
+  let jobSeconds = typicalJobSeconds(observations);
+  const allowance = (): number => allowanceFor(capacity, { queueMs, jobSeconds });
   /** Per waiting lease id, the `acquireLease` handlers to wake (in grant order) when it is decided. */
   const wakers = new Map<string, (() => void)[]>();
   /** Per broker, its `awaitLeases` handler to wake when one of its requests is granted. */
@@ -138,7 +144,7 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
   const state = (): CapacityState => ({
     platformUrl: input.platformUrl,
     capacity,
-    allowance: allowanceFor(capacity),
+    allowance: allowance(),
     leases: [...leases.values()].map(({ sinceMs, ...lease }) => ({
       ...requestOf(lease),
       since: new Date(sinceMs).toISOString(),
@@ -175,6 +181,7 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
       // Follow a platform that changed speed within REGIME_CHANGE_RUN jobs (histories before the patch keep the window).
       if (patched('estimate-regime-change')) observations = dropStaleRegime(observations);
       estimate = fitCompletionModel(observations);
+      jobSeconds = typicalJobSeconds(observations);
     }
   });
   const aheadOf = (leaseId: string): number =>
@@ -401,7 +408,7 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
     }
   };
 
-  const limit = () => capacity + allowanceFor(capacity);
+  const limit = () => capacity + allowance();
   const reclaimDue = (now: number): boolean => {
     if (reclaiming || (leases.size === 0 && waiting.size === 0)) return false;
     if (now >= lastReclaimMs + reclaimIntervalMs) return true;

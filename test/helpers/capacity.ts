@@ -28,6 +28,8 @@ export interface CapacityHarnessOptions {
   /** How long each emulated job takes (ms). */
   processingMs: number;
   fixtures?: EmulatorOptions['fixtures'];
+  /** Further worker variables, e.g. `{ DETECTOR_QUEUE_MS: '1500' }` (the harness sets it to 0). */
+  workerEnv?: Record<string, string>;
 }
 
 /**
@@ -51,7 +53,7 @@ export async function startCapacityHarness(options: CapacityHarnessOptions): Pro
         if (entry) requests.push({ at: Date.now(), ...entry });
       },
     },
-    { workerEnv: { DETECTOR_CAPACITY: String(options.detectorCapacity) } },
+    { workerEnv: { DETECTOR_CAPACITY: String(options.detectorCapacity), ...options.workerEnv } },
   );
   const submits = () =>
     requests.filter((r) => r.method === 'POST' && r.path === RDD_ENDPOINT && r.status === 202);

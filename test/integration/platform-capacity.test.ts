@@ -48,8 +48,9 @@ async function setUp(options: {
   detectorCapacity: number;
   processingMs: number;
   fixtures?: Record<string, unknown>;
+  workerEnv?: Record<string, string>;
 }) {
-  const { fixtures, ...capacities } = options;
+  const { fixtures, workerEnv, ...capacities } = options;
   const {
     harness: h,
     requests,
@@ -57,6 +58,7 @@ async function setUp(options: {
   } = await startCapacityHarness({
     ...capacities,
     ...(fixtures && { fixtures: fixtures as never }),
+    ...(workerEnv && { workerEnv }),
   });
   harness = h;
   const reference = await h.upload(genuine);
@@ -124,6 +126,31 @@ describe('platform capacity', () => {
       `history events of one detection: ${events.length}; added by the lease: ${own} + 1 patch marker + ` +
         `${woken} workflow tasks × 3 = ${own + 1 + 3 * woken}`,
     );
+  });
+
+  it('raises the allowance for short jobs once it has learnt their time (DETECTOR_QUEUE_MS)', async () => {
+    const { h, start, state } = await setUp({
+      emulatorCapacity: 4,
+      detectorCapacity: 4,
+      processingMs: 300,
+      workerEnv: { DETECTOR_QUEUE_MS: '1500' },
+    });
+    // Learn the job time from a few detections first: before that, the fixed quarter holds.
+    const first = await Promise.all(Array.from({ length: 6 }, (_, i) => start(`${h.taskQueue}-learn-${i}`)));
+    await Promise.all(first.map((handle) => handle.result()));
+    const learnt = await state();
+    // 0.3 s jobs: ⌈4 × 1.5 s / 0.3 s⌉ = 20, at most the capacity.
+    expect(learnt.estimate?.samples).toBeGreaterThanOrEqual(5);
+    expect(learnt.allowance).toBe(4);
+
+    const ids = Array.from({ length: 40 }, (_, i) => `${h.taskQueue}-short-${i}`);
+    const handles = await Promise.all(ids.map((id) => start(id)));
+    await Promise.all(handles.map((handle) => handle.result()));
+    // More than capacity + the fixed allowance (5) were on the platform at once; never more than 4 + 4.
+    const { maxConcurrentJobs } = h.emulator.stats();
+    expect(maxConcurrentJobs).toBeGreaterThan(5);
+    expect(maxConcurrentJobs).toBeLessThanOrEqual(8);
+    expect(await state()).toMatchObject({ capacity: 4, allowance: 4, leases: [], waiting: [] });
   });
 
   it('submits an interactive detection before the batch pairs queued ahead of it, and tells how many are ahead', async () => {

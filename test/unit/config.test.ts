@@ -200,6 +200,7 @@ describe('loadWorkerConfig', () => {
       headersTimeoutMs: 60_000,
       bodyTimeoutMs: 60_000,
       capacity: 8,
+      queueMs: 1500,
     });
     expect(config.detector).toMatchObject({
       referenceChannelParam: DETECTOR_DEFAULTS.channelParams.reference,
@@ -234,6 +235,7 @@ describe('loadWorkerConfig', () => {
       DETECTOR_HEADERS_TIMEOUT_MS: '1500',
       DETECTOR_BODY_TIMEOUT_MS: '2500',
       DETECTOR_CAPACITY: '6',
+      DETECTOR_QUEUE_MS: '0',
       WORKER_MAX_CONCURRENT_ACTIVITIES: '7',
       WORKER_SHUTDOWN_GRACE_MS: '1000',
       WORKER_CONNECT_TIMEOUT_MS: '3000',
@@ -263,6 +265,7 @@ describe('loadWorkerConfig', () => {
       headersTimeoutMs: 1500,
       bodyTimeoutMs: 2500,
       capacity: 6,
+      queueMs: 0,
     });
     expect(config.worker).toEqual({
       maxConcurrentActivities: 7,
@@ -284,6 +287,7 @@ describe('loadWorkerConfig', () => {
           S3_FORCE_PATH_STYLE: 'maybe',
           DETECTOR_URL: 'spe.example.com',
           DETECTOR_CONNECTIONS: 'many',
+          DETECTOR_QUEUE_MS: '-1',
           DETECTOR_LOCATION_RESOLUTION: 'Relative',
           WORKER_MAX_CONCURRENT_ACTIVITIES: '0',
           WORKER_SHUTDOWN_GRACE_MS: '1.5',
@@ -296,6 +300,7 @@ describe('loadWorkerConfig', () => {
       'DETECTOR_URL must be an http(s) URL, got "spe.example.com"',
       'DETECTOR_LOCATION_RESOLUTION must be one of rfc3986, base-path, got "Relative"',
       'DETECTOR_CONNECTIONS must be a positive integer, got "many"',
+      'DETECTOR_QUEUE_MS must be a non-negative integer, got "-1"',
       'WORKER_MAX_CONCURRENT_ACTIVITIES must be a positive integer, got "0"',
       'WORKER_SHUTDOWN_GRACE_MS must be a positive integer, got "1.5"',
     ]);
