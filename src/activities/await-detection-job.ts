@@ -5,10 +5,13 @@ import {
   DEFAULT_CHECK_PLAN,
   nextCheckAt,
   predictSeconds,
+  rescheduleCheck,
+  type CompletionModel,
   type CompletionObservation,
 } from '../shared/completion-estimate.ts';
 import { checkDetectionJob } from './check-detection-job.ts';
 import type { DetectorClient } from './detector/types.ts';
+import type { EstimateSource, FetchedEstimate } from './estimate-source.ts';
 import { releasePlatformLease } from './platform-capacity.ts';
 import { endedByShutdown, untilShutdown, workerShuttingDown } from './worker-shutdown.ts';
 
@@ -18,12 +21,22 @@ const HEARTBEAT_EVERY_MS = 5_000;
 /**
  * Activity `awaitDetectionJob`: waits for a platform job to end with as few status checks as the
  * estimate allows, and returns the terminal check with the number of checks made. It sleeps until
- * shortly before the predicted finish (`input.estimate` for `input.audioSeconds`), checks densely
+ * shortly before the predicted finish (the estimate for `input.audioSeconds`), checks densely
  * around it (every 0.2 s, growing slowly, for a bounded window), then backs off from
  * `polling.minInterval` to `polling.maxInterval` (schedule: `nextCheckAt` in
  * src/shared/completion-estimate.ts). Heartbeats its progress (`AwaitJobProgress`: checks so far,
  * last state, the bracket) and resumes from the last heartbeat after a retry, so a worker killed
  * mid-wait costs neither the count nor the observation.
+ *
+ * The estimate starts as `input.estimate` (the one of the lease's grant) and follows the platform's
+ * current one: with `estimates` (the worker's shared `EstimateSource`) and `input.lease`, the
+ * activity watches its capacity workflow's estimate, and when an answer fetched after the job was
+ * accepted, with at least one learnt sample, differs from the estimate in use, it wakes and
+ * recomputes its next check from the new prediction (`rescheduleCheck`: a young estimate only ever
+ * brings the scheduled check forward), keeping the checks already made (`previous`,
+ * `previousInterval`, the bracket, the count). A job started with the prior, before any job had
+ * finished, thus moves its checks to the learnt finish instead of backing off past it. A failed
+ * query keeps the estimate in use.
  *
  * As soon as the job is terminal it gives the lease back (`input.lease`, signal `releaseLease`),
  * with the observation `{ audioSeconds, afterSeconds, beforeSeconds }` of a `done` job, so the
@@ -41,19 +54,63 @@ export async function awaitDetectionJob(
   {
     detector,
     temporal,
+    estimates,
     shutdownSignal,
   }: {
     detector: DetectorClient;
     temporal?: Client | undefined;
+    /** The worker's shared source of current estimates; absent: `input.estimate` throughout. */
+    estimates?: EstimateSource | undefined;
     /** Aborted when the worker starts shutting down (ActivityDeps.shutdownSignal). */
     shutdownSignal?: AbortSignal | undefined;
   },
   input: AwaitJobInput,
 ): Promise<AwaitedJob> {
+  const { acceptedAtMs } = input;
+  const current = { estimate: input.estimate, changed: false, wake: undefined as (() => void) | undefined };
+  // Only an answer newer than the lease's (granted before the job was accepted) that has learnt
+  // something: a samples-0 answer is the default prior, while the input's prior may come from the
+  // detection's own polling policy.
+  const adopt = (fetched: FetchedEstimate | undefined): boolean => {
+    if (!fetched || fetched.fetchedAtMs < acceptedAtMs || fetched.model.samples === 0) return false;
+    if (sameModel(fetched.model, current.estimate)) return false;
+    current.estimate = fetched.model;
+    current.changed = true;
+    return true;
+  };
+  const watch =
+    estimates && input.lease
+      ? estimates.watch(input.lease.capacityWorkflowId, (fetched) => {
+          if (adopt(fetched)) current.wake?.();
+        })
+      : undefined;
+  adopt(watch?.latest);
+  try {
+    return await waitForJob({ detector, temporal, shutdownSignal }, input, current);
+  } finally {
+    watch?.close();
+  }
+}
+
+/** The estimate in use, set when a newer one arrives; `wake` ends the current sleep early. */
+interface CurrentEstimate {
+  estimate: CompletionModel;
+  changed: boolean;
+  wake: (() => void) | undefined;
+}
+
+async function waitForJob(
+  {
+    detector,
+    temporal,
+    shutdownSignal,
+  }: { detector: DetectorClient; temporal?: Client | undefined; shutdownSignal?: AbortSignal | undefined },
+  input: AwaitJobInput,
+  current: CurrentEstimate,
+): Promise<AwaitedJob> {
   const context = Context.current();
-  const { estimate, polling, acceptedAtMs, audioSeconds } = input;
+  const { polling, acceptedAtMs, audioSeconds } = input;
   const plan = { ...DEFAULT_CHECK_PLAN, ...polling };
-  const predicted = predictSeconds(estimate, audioSeconds);
   const resumed = context.info.heartbeatDetails as AwaitJobProgress | undefined;
   const progress: AwaitJobProgress = resumed ?? {
     checks: 0,
@@ -62,22 +119,32 @@ export async function awaitDetectionJob(
     previousInterval: 0,
     afterSeconds: 0,
   };
+  // The check scheduled and not yet made; kept when a newer estimate arrives during the sleep.
+  let pending: { at: number; interval: number } | undefined;
   for (;;) {
-    const { at, interval } = nextCheckAt({
-      predicted,
+    const { estimate } = current;
+    current.changed = false;
+    const schedule = {
+      predicted: predictSeconds(estimate, audioSeconds),
       spreadSeconds: estimate.spreadSeconds,
       samples: estimate.samples,
       plan,
       previous: progress.previous,
       previousInterval: progress.previousInterval,
-    });
+    };
+    const { at, interval } = pending ? rescheduleCheck({ ...schedule, pending }) : nextCheckAt(schedule);
+    pending = { at, interval };
     progress.nextCheckAt = new Date(acceptedAtMs + at * 1000).toISOString();
     context.heartbeat(progress);
     const cancellation = context.cancellationSignal;
-    await sleepUntil(
+    const woken = await sleepUntil(
       acceptedAtMs + at * 1000,
       () => context.heartbeat(progress),
       untilShutdown(cancellation, shutdownSignal),
+      (resume) => {
+        current.wake = resume;
+        return () => (current.wake = undefined);
+      },
     ).catch((err: unknown) => {
       if (endedByShutdown(cancellation, shutdownSignal)) {
         context.heartbeat(progress);
@@ -85,6 +152,10 @@ export async function awaitDetectionJob(
       }
       throw err;
     });
+    // A newer estimate: the same checks so far, the next one from the new prediction (at once
+    // when that is already past).
+    if (woken === 'woken' || current.changed) continue;
+    pending = undefined;
     const check = await checkDetectionJob({ detector }, input.job);
     const elapsed = (Date.now() - acceptedAtMs) / 1000;
     progress.checks += 1;
@@ -112,24 +183,47 @@ function isTerminal(
   return check.state !== 'pending' && check.state !== 'running' && check.state !== 'unknown';
 }
 
-/** Sleeps until `untilMs` (epoch ms), heartbeating at least every HEARTBEAT_EVERY_MS; aborts with `signal`. */
-async function sleepUntil(untilMs: number, heartbeat: () => void, signal: AbortSignal): Promise<void> {
+function sameModel(a: CompletionModel, b: CompletionModel): boolean {
+  return (
+    a.baseSeconds === b.baseSeconds &&
+    a.perAudioSecond === b.perAudioSecond &&
+    a.samples === b.samples &&
+    a.spreadSeconds === b.spreadSeconds
+  );
+}
+
+/**
+ * Sleeps until `untilMs` (epoch ms), heartbeating at least every HEARTBEAT_EVERY_MS; aborts with
+ * `signal`. `onWake` is given a function that ends the sleep early and returns how to withdraw it.
+ * Resolves 'due' at the time, 'woken' when woken.
+ */
+async function sleepUntil(
+  untilMs: number,
+  heartbeat: () => void,
+  signal: AbortSignal,
+  onWake: (resume: () => void) => () => void,
+): Promise<'due' | 'woken'> {
   for (;;) {
     signal.throwIfAborted();
     const left = untilMs - Date.now();
-    if (left <= 0) return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(done, Math.min(left, HEARTBEAT_EVERY_MS));
-      function done() {
+    if (left <= 0) return 'due';
+    const woken = await new Promise<boolean>((resolve, reject) => {
+      const timer = setTimeout(() => settle(false), Math.min(left, HEARTBEAT_EVERY_MS));
+      const withdraw = onWake(() => settle(true));
+      function settle(early: boolean) {
+        clearTimeout(timer);
+        withdraw();
         signal.removeEventListener('abort', abort);
-        resolve();
+        resolve(early);
       }
       function abort() {
         clearTimeout(timer);
+        withdraw();
         reject(signal.reason as Error);
       }
       signal.addEventListener('abort', abort, { once: true });
     });
+    if (woken) return 'woken';
     if (untilMs - Date.now() > 0) heartbeat();
   }
 }

@@ -6,6 +6,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { appendBatchRows } from './append-batch-rows.ts';
 import { awaitDetectionJob } from './await-detection-job.ts';
+import { capacityEstimateQuery, createEstimateSource } from './estimate-source.ts';
 import { prepareDetection } from './prepare-detection.ts';
 import { checkDetectionJob } from './check-detection-job.ts';
 import { readManifestPage } from './read-manifest-page.ts';
@@ -59,6 +60,11 @@ export interface ActivityDeps {
  * @example new Worker({ activities: createActivities({ s3, detector, limits }) })
  */
 export function createActivities(deps: ActivityDeps) {
+  // One source of current estimates for all of this worker's waiting activities; it polls only
+  // while one waits, and stops for good when the worker shuts down.
+  const temporal = deps.platformCapacity?.temporal;
+  const estimates = temporal && createEstimateSource({ query: capacityEstimateQuery(temporal) });
+  if (estimates) deps.shutdownSignal?.addEventListener('abort', () => estimates.close(), { once: true });
   return {
     inspectMedia: inspectMedia.bind(undefined, deps),
     // On 429/507 it also holds back every grant of the platform's capacity workflow.
@@ -73,7 +79,8 @@ export function createActivities(deps: ActivityDeps) {
     prepareDetection: prepareDetection.bind(undefined, deps),
     awaitDetectionJob: awaitDetectionJob.bind(undefined, {
       detector: deps.detector,
-      temporal: deps.platformCapacity?.temporal,
+      temporal,
+      estimates,
       shutdownSignal: deps.shutdownSignal,
     }),
     // Batches: manifest pages, one row file per run, the reports at the end.

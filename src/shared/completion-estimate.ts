@@ -193,6 +193,11 @@ export interface CheckPlan {
   backoff: number;
   /** …up to this interval (s). */
   maxInterval: number;
+  /**
+   * While nothing is learnt (`samples` 0: the prior), the back-off interval is at most this
+   * fraction of the time waited (and at least 2 × `minInterval`), e.g. 0.1.
+   */
+  priorBackoffFraction: number;
 }
 
 /** Defaults of the dense part of the schedule (the back-off part comes from `PollingPolicy`). */
@@ -201,6 +206,7 @@ export const DEFAULT_CHECK_PLAN: Omit<CheckPlan, 'minInterval' | 'backoff' | 'ma
   denseInterval: 0.2,
   denseGrowth: 1.15,
   denseWindow: 2,
+  priorBackoffFraction: 0.1,
 };
 
 /**
@@ -213,7 +219,19 @@ export const DEFAULT_CHECK_PLAN: Omit<CheckPlan, 'minInterval' | 'backoff' | 'ma
  *   probes at a quarter of the prediction and grows ×1.6 towards it, so a platform faster than
  *   assumed is still bracketed tightly (and learnt);
  * - from `lead` before the prediction to `denseWindow` (or 30 % of the prediction) after it, checks
- *   every `denseInterval` (or `lead` / 4 when the spread is wide), growing by `denseGrowth`; then `minInterval` × `backoff`ⁿ up to `maxInterval`.
+ *   every `denseInterval` (or `lead` / 4 when the spread is wide), growing by `denseGrowth`; then `minInterval` × `backoff`ⁿ up to `maxInterval`;
+ * - while nothing is learnt (`samples` 0, the prior), that back-off is capped at
+ *   `priorBackoffFraction` (10 %) of the time waited, at least 2 × `minInterval`: the first jobs on
+ *   a new platform then report a tight bracket, so the estimate every other waiting job follows is
+ *   right from the first sample (measured: 3× slower row of `npm run bench -- --only latency`).
+ *
+ * The schedule may switch estimates between two checks (a waiting job whose platform learnt more):
+ * `previous` and `previousInterval` are then those of the old schedule, and the next check follows
+ * the new prediction. A check before the new window goes to the window's start (probing ×1.6 towards
+ * it while the new model is young); a check inside the new window continues with a dense interval
+ * no coarser than the window would have grown to by then (first + (`denseGrowth` − 1) × time in the
+ * window), never with an inherited back-off interval; past the window, the back-off continues.
+ * When the estimate never changes the sequence is the one above.
  * @example nextCheckAt({ predicted: 10, spreadSeconds: 0, samples: 9, plan, previous: -1, previousInterval: 0 }) // { at: 9.8, interval: 0 }
  */
 export function nextCheckAt(args: {
@@ -236,19 +254,61 @@ export function nextCheckAt(args: {
     return { at, interval: 0 };
   }
   if (previous < denseFrom) {
-    // Probing a young model: ×1.6 towards the dense window, never past its start.
+    // Probing a young model: ×1.6 towards the dense window, never past its start. A confident model
+    // (the estimate changed under a waiting job) goes straight to the window.
+    if (samples >= plan.confidentAfterSamples) return { at: denseFrom, interval: 0 };
     const at = Math.min(denseFrom, Math.max(previous * 1.6, previous + plan.denseInterval));
     return { at, interval: 0 };
   }
   if (previous < denseUntil) {
     // A wide spread gets a coarser start (four steps across the lead), not dozens of 0.2 s checks.
     const first = Math.max(plan.denseInterval, lead / 4);
-    const interval = previousInterval > 0 ? previousInterval * plan.denseGrowth : first;
+    // Never coarser than the window's own progression has grown by now (first + (growth − 1) × time
+    // spent in it): a job whose estimate changed carries a back-off interval of the old schedule.
+    const grown = first + (plan.denseGrowth - 1) * (previous - denseFrom);
+    const interval = previousInterval > 0 ? Math.min(previousInterval * plan.denseGrowth, grown) : first;
     return { at: previous + interval, interval };
   }
+  // With the prior only, a coarse back-off would make the first finished job on a new platform a
+  // poor teacher (its bracket, hence the first fit, as wide as the interval) and leave the jobs that
+  // finish before it learnt waiting out the back-off; a tenth of the time waited keeps both tight.
+  const maxInterval =
+    samples === 0
+      ? Math.min(plan.maxInterval, Math.max(2 * plan.minInterval, plan.priorBackoffFraction * previous))
+      : plan.maxInterval;
   const interval =
     previousInterval > 0 && previousInterval >= plan.minInterval
-      ? Math.min(plan.maxInterval, previousInterval * plan.backoff)
-      : Math.min(plan.maxInterval, Math.max(plan.minInterval, previousInterval));
+      ? Math.min(maxInterval, previousInterval * plan.backoff)
+      : Math.min(maxInterval, Math.max(plan.minInterval, previousInterval));
   return { at: previous + interval, interval };
+}
+
+/**
+ * The next check of a waiting job whose estimate has just changed: `nextCheckAt` of the new
+ * estimate (same `previous` and `previousInterval`), except that a **young** new estimate (fewer
+ * than `plan.confidentAfterSamples` samples) never moves the check already scheduled (`pending`,
+ * from the old estimate) later; a confident one may. Deterministic; the result may lie in the past
+ * (check at once).
+ *
+ * Why: the first samples are fitted by scaling the prior (`fitCompletionModel`), which extrapolates
+ * badly to other audio lengths when the platform's time does not grow with audio as the prior
+ * assumes (a fixed 120 s job after one 40-audio-second job predicts 200 s at 80): pulling a check
+ * earlier on such a model costs a check, pushing it later can cost a minute of latency.
+ * @example rescheduleCheck({ predicted: 200, spreadSeconds: 0, samples: 1, plan, previous: 119, previousInterval: 30, pending: { at: 149, interval: 30 } }) // { at: 149, interval: 30 }
+ */
+export function rescheduleCheck(args: {
+  predicted: number;
+  spreadSeconds: number;
+  samples: number;
+  plan: CheckPlan;
+  /** Seconds after acceptance of the previous check; -1 before the first. */
+  previous: number;
+  /** The interval used before the previous check (s); 0 before the first. */
+  previousInterval: number;
+  /** The check scheduled from the old estimate (not yet made). */
+  pending: { at: number; interval: number };
+}): { at: number; interval: number } {
+  const { pending, ...rest } = args;
+  const next = nextCheckAt(rest);
+  return args.samples < args.plan.confidentAfterSamples && pending.at < next.at ? pending : next;
 }

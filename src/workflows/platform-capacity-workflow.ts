@@ -201,16 +201,7 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
       // Woken by the grant (in grant order, so the updates complete in the order leases were
       // granted), a withdrawal or the drain before continue-as-new; else answers after the poll time.
       // A grant in the same workflow task starts and cancels the timer in one go: no timer events.
-      await CancellationScope.cancellable(async () => {
-        const woken = new Promise<void>((resolve) =>
-          wakers.set(leaseId, [...(wakers.get(leaseId) ?? []), resolve]),
-        );
-        try {
-          await Promise.race([woken, sleep(LEASE_POLL_MS)]);
-        } finally {
-          CancellationScope.current().cancel();
-        }
-      });
+      await wokenOrPollTime((resolve) => wakers.set(leaseId, [...(wakers.get(leaseId) ?? []), resolve]));
       return answer(leaseId);
     },
     {
@@ -290,16 +281,9 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
       if (!answerNow) {
         // Woken by a grant to this broker or the drain before continue-as-new; else answers after
         // the poll time with fresh positions. A wake in the same workflow task leaves no timer event.
-        await CancellationScope.cancellable(async () => {
-          const woken = new Promise<void>((resolve) =>
-            brokerWakers.set(brokerId, [...(brokerWakers.get(brokerId) ?? []), resolve]),
-          );
-          try {
-            await Promise.race([woken, sleep(LEASE_POLL_MS)]);
-          } finally {
-            CancellationScope.current().cancel();
-          }
-        });
+        await wokenOrPollTime((resolve) =>
+          brokerWakers.set(brokerId, [...(brokerWakers.get(brokerId) ?? []), resolve]),
+        );
       }
       return brokerAnswer(brokerId, check);
     },
@@ -500,6 +484,21 @@ export function grantOrder<T extends LeaseRequest & { seq: number }>(
 function dedupe(holders: { workflowId: string; runId: string }[]): { workflowId: string; runId: string }[] {
   const seen = new Map(holders.map((h) => [`${h.workflowId}\n${h.runId}`, h]));
   return [...seen.values()];
+}
+
+/**
+ * Waits until the resolver handed to `register` is called or LEASE_POLL_MS pass. A wake in the same
+ * workflow task starts and cancels the timer in one go: no timer events.
+ */
+async function wokenOrPollTime(register: (resolve: () => void) => void): Promise<void> {
+  await CancellationScope.cancellable(async () => {
+    const woken = new Promise<void>(register);
+    try {
+      await Promise.race([woken, sleep(LEASE_POLL_MS)]);
+    } finally {
+      CancellationScope.current().cancel();
+    }
+  });
 }
 
 /** The request fields of a held or waiting entry (what the `capacityState` query shows). */

@@ -60,6 +60,18 @@ async function capacityHistory() {
 
 const capacityState = () => getPlatformCapacity(h.client, h.emulator.url);
 
+/** Takes both leases of capacity 1 + allowance 1 (`<prefix>-holder`, `<prefix>-next`); returns their requests. */
+async function fillPlatform(deps: PlatformCapacityDeps, prefix: string): Promise<LeaseRequest[]> {
+  const held = [
+    request(`${prefix}-holder`, LeasePriority.Interactive),
+    request(`${prefix}-next`, LeasePriority.Interactive),
+  ];
+  for (const r of held) {
+    await acquirePlatformLease(deps, r, { signal: AbortSignal.timeout(30_000), onWaiting: () => undefined });
+  }
+  return held;
+}
+
 describe('the lease broker', () => {
   it('grants 400 requests made at once, with few long polls on the capacity workflow', async () => {
     const deps = depsFor(1000);
@@ -167,16 +179,7 @@ describe('the lease broker', () => {
     const id = platformCapacityWorkflowId(h.emulator.url);
     await h.client.workflow.getHandle(id).executeUpdate('setCapacity', { args: [1] });
     const deps = depsFor(1);
-    const holders = [
-      request('t-holder', LeasePriority.Interactive),
-      request('t-next', LeasePriority.Interactive),
-    ];
-    for (const r of holders) {
-      await acquirePlatformLease(deps, r, {
-        signal: AbortSignal.timeout(30_000),
-        onWaiting: () => undefined,
-      });
-    }
+    await fillPlatform(deps, 't');
     const waiting = request('t-waiting', LeasePriority.Interactive);
     let granted = false;
     const done = acquirePlatformLease(deps, waiting, {
@@ -203,16 +206,7 @@ describe('the lease broker', () => {
     const id = platformCapacityWorkflowId(h.emulator.url);
     await h.client.workflow.getHandle(id).executeUpdate('setCapacity', { args: [1] });
     const deps = depsFor(1);
-    const fill = [
-      request('a-holder', LeasePriority.Interactive),
-      request('a-next', LeasePriority.Interactive),
-    ];
-    for (const r of fill) {
-      await acquirePlatformLease(deps, r, {
-        signal: AbortSignal.timeout(30_000),
-        onWaiting: () => undefined,
-      });
-    }
+    const fill = await fillPlatform(deps, 'a');
     const mine = request('a-mine', LeasePriority.Interactive);
     const controller = new AbortController();
     const first = acquirePlatformLease(deps, mine, { signal: controller.signal, onWaiting: () => undefined });

@@ -13,6 +13,7 @@ import {
   fitCompletionModel,
   nextCheckAt,
   predictSeconds,
+  rescheduleCheck,
   type CompletionModel,
   type CompletionObservation,
 } from '../../src/shared/completion-estimate.ts';
@@ -26,7 +27,7 @@ const audio = (i: number) => 8 + ((i * 37) % 113);
  * One job on a platform whose processing time is `truth(audio)`: checks as `nextCheckAt` says and
  * returns the bracket the await activity would report, and the checks it made.
  */
-function runJob(model: CompletionModel, audioSeconds: number, truth: number) {
+function runJob(model: CompletionModel, audioSeconds: number, truth: number, checkPlan = plan) {
   const predicted = predictSeconds(model, audioSeconds);
   let previous = -1;
   let previousInterval = 0;
@@ -36,7 +37,7 @@ function runJob(model: CompletionModel, audioSeconds: number, truth: number) {
       predicted,
       spreadSeconds: model.spreadSeconds,
       samples: model.samples,
-      plan,
+      plan: checkPlan,
       previous,
       previousInterval,
     });
@@ -163,10 +164,24 @@ describe('the estimate in the loop (schedule → bracket → fit)', () => {
     });
   }
 
-  it('with a model far off, still finds the job (backing off after the dense window)', () => {
-    const job = runJob(DEFAULT_COMPLETION_MODEL, 60, 300);
+  it('with a learnt model far off, still finds the job (backing off after the dense window)', () => {
+    const job = runJob({ ...DEFAULT_COMPLETION_MODEL, samples: 5 }, 60, 300);
     expect(job.observation.beforeSeconds).toBeGreaterThanOrEqual(300);
     expect(job.checks).toBeLessThan(30);
+  });
+
+  // Changed deliberately (estimate-source change): with nothing learnt yet the back-off is capped at
+  // a tenth of the time waited, so the first job on a new platform teaches a tight bracket. A prior
+  // 30× off then costs more checks (46 here, was < 30) but reports its finish within ~10 %.
+  it('with the prior far off, finds the job within a tenth of the time waited', () => {
+    const job = runJob(DEFAULT_COMPLETION_MODEL, 60, 300);
+    expect(job.observation.beforeSeconds).toBeGreaterThanOrEqual(300);
+    expect(job.latency).toBeLessThanOrEqual(0.1 * 300);
+    expect(job.observation.beforeSeconds - job.observation.afterSeconds).toBeLessThanOrEqual(0.1 * 300);
+    expect(job.checks).toBeLessThan(50);
+    // The same job with the old back-off (up to maxInterval) would wait up to 30 s past the finish.
+    const uncapped = runJob(DEFAULT_COMPLETION_MODEL, 60, 300, { ...plan, priorBackoffFraction: Infinity });
+    expect(uncapped.observation.beforeSeconds - uncapped.observation.afterSeconds).toBe(30);
   });
 });
 
@@ -206,5 +221,123 @@ describe('dropStaleRegime: a platform that changes speed', () => {
       latencies.push(job.latency);
     }
     expect(Math.min(...latencies.slice(-10))).toBeGreaterThan(1);
+  });
+});
+
+/**
+ * A job whose estimate changes while it waits, as `awaitDetectionJob` does with a newer estimate:
+ * checks follow `before` until `switchAt` seconds after acceptance, then the next check is
+ * recomputed from `after` with the same `previous`/`previousInterval` (at once when already due).
+ */
+function runSwitching(
+  before: CompletionModel,
+  after: CompletionModel,
+  switchAt: number,
+  audioSeconds: number,
+  truth: number,
+) {
+  let model = before;
+  let switched = false;
+  let previous = -1;
+  let previousInterval = 0;
+  const at: number[] = [];
+  const schedule = () =>
+    nextCheckAt({
+      predicted: predictSeconds(model, audioSeconds),
+      spreadSeconds: model.spreadSeconds,
+      samples: model.samples,
+      plan,
+      previous,
+      previousInterval,
+    });
+  for (;;) {
+    let next = schedule();
+    if (!switched && next.at > switchAt) {
+      switched = true;
+      model = after;
+      const moved = rescheduleCheck({
+        predicted: predictSeconds(model, audioSeconds),
+        spreadSeconds: model.spreadSeconds,
+        samples: model.samples,
+        plan,
+        previous,
+        previousInterval,
+        pending: next,
+      });
+      next = { ...moved, at: Math.max(moved.at, switchAt) };
+    }
+    at.push(next.at);
+    if (next.at >= truth) return { at, checks: at.length, latency: next.at - truth };
+    previous = next.at;
+    previousInterval = next.interval;
+  }
+}
+
+describe('nextCheckAt when the estimate changes under a waiting job', () => {
+  // 80 audio seconds: the prior predicts 10 s; the platform is 3× slower (30 s).
+  const slower = fitCompletionModel([{ audioSeconds: 80, afterSeconds: 29.9, beforeSeconds: 30.1 }]);
+  const confident = { ...slower, samples: 10 };
+
+  it('a job started with the prior moves its checks to the learnt finish instead of backing off past it', () => {
+    const stale = runJob(DEFAULT_COMPLETION_MODEL, 80, 30);
+    // Without the new estimate: back-off checks …, 26.2, 28.8, 31.7 → ~1.7 s late.
+    expect(stale.latency).toBeGreaterThan(1);
+    for (const model of [slower, confident]) {
+      const moved = runSwitching(DEFAULT_COMPLETION_MODEL, model, 20, 80, 30);
+      expect(moved.latency).toBeLessThanOrEqual(plan.denseInterval);
+      expect(moved.checks).toBeLessThanOrEqual(stale.checks + 1);
+    }
+  });
+
+  it('a confident new estimate sends the next check straight to its window; a young one probes ×1.6 towards it', () => {
+    const args = { predicted: 30, spreadSeconds: 0, plan, previous: 5, previousInterval: 0 };
+    expect(nextCheckAt({ ...args, samples: 10 }).at).toBeCloseTo(29.8, 9);
+    expect(nextCheckAt({ ...args, samples: 1 }).at).toBeCloseTo(8, 9);
+  });
+
+  it('inside the new window, a back-off interval of the old schedule is not carried over', () => {
+    // The old schedule backed off 7.6 s; the new prediction (27 s) has its window around now (28 s).
+    const next = nextCheckAt({
+      predicted: 27,
+      spreadSeconds: 0,
+      samples: 10,
+      plan,
+      previous: 28,
+      previousInterval: 7.6,
+    });
+    // The window's own progression after 1.2 s in it: 0.2 + 0.15 × 1.2 = 0.38 s.
+    expect(next.interval).toBeCloseTo(0.38, 9);
+    expect(next.at).toBeCloseTo(28.38, 9);
+  });
+
+  it('a young new estimate never moves the pending check later; a confident one may', () => {
+    // A fixed 120 s platform, taught by one 40-audio-second job: the scaled prior predicts 200 s at 80.
+    const young = fitCompletionModel([{ audioSeconds: 40, afterSeconds: 119.8, beforeSeconds: 120.2 }]);
+    expect(predictSeconds(young, 80)).toBeCloseTo(200, 6);
+    const args = {
+      spreadSeconds: 0,
+      plan,
+      previous: 119,
+      previousInterval: 30,
+      pending: { at: 149, interval: 30 },
+    };
+    const kept = rescheduleCheck({ ...args, predicted: 200, samples: young.samples });
+    expect(kept).toEqual({ at: 149, interval: 30 });
+    // Brought forward, also by a young estimate.
+    expect(rescheduleCheck({ ...args, predicted: 125, samples: 1 }).at).toBeCloseTo(124.8, 9);
+    // A confident estimate is trusted both ways.
+    expect(rescheduleCheck({ ...args, predicted: 200, samples: 10 }).at).toBeCloseTo(199.8, 9);
+  });
+
+  it('leaves the schedule of an unchanged estimate as it was (dense intervals grow by denseGrowth)', () => {
+    const model = { baseSeconds: 20, perAudioSecond: 0, samples: 10, spreadSeconds: 0 };
+    const { at } = runSwitching(model, model, 0, 60, 35);
+    const intervals = at.slice(1).map((t, i) => t - at[i]!);
+    // First check at 19.8, then 0.2, 0.23, 0.2645, … while inside the window (until 26 s).
+    expect(at[0]).toBeCloseTo(19.8, 9);
+    for (const [i, interval] of intervals.entries()) {
+      if (at[i]! >= 26) break;
+      expect(interval).toBeCloseTo(0.2 * 1.15 ** i, 9);
+    }
   });
 });
