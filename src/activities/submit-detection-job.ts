@@ -36,7 +36,8 @@ const HEARTBEAT_INTERVAL_MS = 5_000;
  * `attempt` (the activity attempt number) lets the workflow account for such uploads.
  *
  * With `input.lease` (the lean detection path) it first acquires that platform lease itself
- * (`acquirePlatformLease`: the `acquireLease` update, long-polled, asked again until granted),
+ * (`acquirePlatformLease`: through the worker process's lease broker, which queues it with the
+ * capacity workflow and brings the grant with its one long poll),
  * heartbeating `{ phase: 'waiting-for-capacity', ahead }`, and uploads only once granted — so
  * uploads stay bounded by the leases. A retry asks for the same lease id and gets it back. The
  * result then carries the lease, the estimate at the grant and `acceptedAtMs`. A permanent failure

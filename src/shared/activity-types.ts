@@ -25,7 +25,7 @@ export interface SubmitJobInput {
   correlationId: string;
   /**
    * Acquire this platform lease before uploading (the lean detection path): the activity asks the
-   * capacity workflow with the `acquireLease` update until it is granted, heartbeating
+   * capacity workflow through its worker process's lease broker until it is granted, heartbeating
    * `{ phase: 'waiting-for-capacity', ahead }` meanwhile. Absent: the caller holds a lease already
    * (or runs without one), as detections started before the lean path do.
    */

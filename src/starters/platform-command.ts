@@ -26,7 +26,8 @@ export function platformCommand() {
     .summary("the platform's capacity: status | capacity <n>")
     .description(
       'Every detection holds a lease from submit until its job ends on the platform; the platform ' +
-        'gets at most capacity + allowance (max(1, ⌈capacity/4⌉)) jobs at once. Interactive detections ' +
+        'gets at most capacity + allowance jobs at once (allowance: max(1, ⌈capacity/4⌉), raised for short ' +
+        'jobs to cover DETECTOR_QUEUE_MS of work, at most the capacity). Interactive detections ' +
         'go before batch pairs, and batches share round-robin.',
     )
     .addCommand(
