@@ -96,6 +96,8 @@ export async function createDetectionWorker(
       platformUrl: config.detector.url,
       initialCapacity: config.detector.capacity,
       queueMs: config.detector.queueMs,
+      // Waiting submits hold activity slots; the activities that give leases back need the rest.
+      maxLeaseWaiters: Math.max(1, Math.floor(config.worker.maxConcurrentActivities / 2)),
       taskQueue: config.taskQueue,
     },
   });

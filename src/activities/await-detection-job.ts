@@ -30,8 +30,8 @@ const HEARTBEAT_EVERY_MS = 5_000;
  *
  * The estimate starts as `input.estimate` (the one of the lease's grant) and follows the platform's
  * current one: with `estimates` (the worker's shared `EstimateSource`) and `input.lease`, the
- * activity watches its capacity workflow's estimate, and when an answer fetched after the job was
- * accepted, with at least one learnt sample, differs from the estimate in use, it wakes and
+ * activity watches its capacity workflow's estimate, and when an answer with at least one learnt
+ * sample differs from the estimate in use, it wakes and
  * recomputes its next check from the new prediction (`rescheduleCheck`: a young estimate only ever
  * brings the scheduled check forward), keeping the checks already made (`previous`,
  * `previousInterval`, the bracket, the count). A job started with the prior, before any job had
@@ -66,13 +66,12 @@ export async function awaitDetectionJob(
   },
   input: AwaitJobInput,
 ): Promise<AwaitedJob> {
-  const { acceptedAtMs } = input;
   const current = { estimate: input.estimate, changed: false, wake: undefined as (() => void) | undefined };
-  // Only an answer newer than the lease's (granted before the job was accepted) that has learnt
-  // something: a samples-0 answer is the default prior, while the input's prior may come from the
-  // detection's own polling policy.
+  // Only an answer that has learnt something: a samples-0 answer is the default prior, while the
+  // input's prior may come from the detection's own polling policy. An answer fetched before the
+  // job was accepted counts too: the source tells only of changes, so it may not come again.
   const adopt = (fetched: FetchedEstimate | undefined): boolean => {
-    if (!fetched || fetched.fetchedAtMs < acceptedAtMs || fetched.model.samples === 0) return false;
+    if (!fetched || fetched.model.samples === 0) return false;
     if (sameModel(fetched.model, current.estimate)) return false;
     current.estimate = fetched.model;
     current.changed = true;

@@ -33,6 +33,27 @@ const REQUESTS_PER_SIGNAL = 200;
 const MAX_FAILURES = 30;
 /** Pause after a failed call (ms). */
 const RETRY_MS = 1_000;
+/** Pause after a long poll answered at once with no grant (ms): a draining or confused capacity workflow is not asked in a tight loop. */
+const QUIET_ANSWER_PAUSE_MS = 250;
+
+/**
+ * Thrown by `LeaseBroker.acquire` when the process already has `maxLeaseWaiters` requests waiting:
+ * the request is queued with the capacity workflow all the same (its place is kept), but nobody
+ * waits for it here; ask again later (a retried activity gets the grant or the place).
+ */
+export class LeaseWaitersFullError extends Error {
+  override readonly name = 'LeaseWaitersFullError';
+  readonly leaseId: string;
+  /** Requests of this process waiting at the time. */
+  readonly waiting: number;
+  constructor(leaseId: string, waiting: number) {
+    super(
+      `${waiting} requests of this worker already wait for a platform lease; ${leaseId} is queued and asked for again later`,
+    );
+    this.leaseId = leaseId;
+    this.waiting = waiting;
+  }
+}
 
 /** What a waiting request is told while it waits. */
 export interface LeaseWait {
@@ -60,13 +81,15 @@ export class LeaseBroker {
   readonly brokerId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   readonly capacityWorkflowId: string;
   private readonly waiters = new Map<string, Waiter>();
-  /** Grants received and not yet acknowledged to the capacity workflow. */
-  private readonly toAck = new Set<string>();
+  /** Grants received and not yet acknowledged to the capacity workflow: lease id → delivery number. */
+  private readonly toAck = new Map<string, number>();
+  /** Requests to queue with nobody waiting for them here (the waiters were full). */
+  private readonly queueOnly = new Map<string, LeaseRequest>();
   private queueing: Promise<void> | undefined;
   private polling: Promise<void> | undefined;
   /** Ask the capacity workflow which of our requests it does not know (after a quiet poll or a count that does not add up). */
   private checkNext = false;
-  private failures = 0;
+  private readonly failures = { queue: 0, poll: 0 };
 
   private readonly deps: PlatformCapacityDeps;
 
@@ -81,13 +104,25 @@ export class LeaseBroker {
    * the request's position whenever the broker learns it. Idempotent per lease id: asking for a
    * lease already held (a retried activity) resolves with it again.
    * @throws `signal`'s reason as soon as it aborts (the request stays queued: a retry asks for the
-   *   same id and keeps its place); the last error after MAX_FAILURES failed calls in a row.
+   *   same id and keeps its place); LeaseWaitersFullError (at once) when `deps.maxLeaseWaiters`
+   *   requests already wait here: the request is queued without a waiter; the last error after
+   *   MAX_FAILURES failed calls in a row.
    */
   acquire(
     request: LeaseRequest,
     options: { signal: AbortSignal; onWaiting: (wait: LeaseWait) => void },
   ): Promise<CompletionModel> {
     options.signal.throwIfAborted();
+    // A grant received for an earlier wait of this id is not acknowledged now: the request below
+    // asks for it to be delivered again.
+    this.toAck.delete(request.leaseId);
+    const limit = this.deps.maxLeaseWaiters;
+    if (limit !== undefined && !this.waiters.has(request.leaseId) && this.waiters.size >= limit) {
+      this.queueOnly.set(request.leaseId, request);
+      this.queueSoon();
+      return Promise.reject(new LeaseWaitersFullError(request.leaseId, this.waiters.size));
+    }
+    this.queueOnly.delete(request.leaseId);
     return new Promise<CompletionModel>((resolve, reject) => {
       const abort = () => {
         if (this.waiters.get(request.leaseId) === waiter) this.waiters.delete(request.leaseId);
@@ -122,7 +157,8 @@ export class LeaseBroker {
       await new Promise<void>((resolve) => setImmediate(resolve));
       for (;;) {
         const batch = [...this.waiters.values()].filter((w) => !w.queued).slice(0, REQUESTS_PER_SIGNAL);
-        if (batch.length === 0) break;
+        const detached = [...this.queueOnly.values()].slice(0, REQUESTS_PER_SIGNAL - batch.length);
+        if (batch.length + detached.length === 0) break;
         try {
           await this.deps.temporal.workflow.signalWithStart<PlatformCapacityWorkflow, [BrokerRequests]>(
             PLATFORM_CAPACITY_WORKFLOW_TYPE,
@@ -131,19 +167,24 @@ export class LeaseBroker {
               taskQueue: this.deps.taskQueue,
               args: [this.startInput()],
               signal: requestLeasesSignal,
-              signalArgs: [{ brokerId: this.brokerId, requests: batch.map((w) => w.request) }],
+              signalArgs: [
+                { brokerId: this.brokerId, requests: [...batch.map((w) => w.request), ...detached] },
+              ],
             },
           );
-          this.failures = 0;
+          this.failures.queue = 0;
           for (const waiter of batch) waiter.queued = true;
+          for (const request of detached) {
+            if (this.queueOnly.get(request.leaseId) === request) this.queueOnly.delete(request.leaseId);
+          }
           this.pollSoon();
         } catch (err) {
-          if (!(await this.failed(err))) break;
+          if (!(await this.failed(err, 'queue'))) break;
         }
       }
     })().finally(() => {
       this.queueing = undefined;
-      if ([...this.waiters.values()].some((w) => !w.queued)) this.queueSoon();
+      if ([...this.waiters.values()].some((w) => !w.queued) || this.queueOnly.size > 0) this.queueSoon();
     });
   }
 
@@ -154,7 +195,7 @@ export class LeaseBroker {
       for (;;) {
         const queued = [...this.waiters.values()].filter((w) => w.queued);
         if (queued.length === 0 && this.toAck.size === 0) break;
-        const ack = [...this.toAck];
+        const ack = [...this.toAck].map(([leaseId, deliveryNo]) => ({ leaseId, deliveryNo }));
         const call: AwaitLeases = {
           brokerId: this.brokerId,
           ack,
@@ -176,13 +217,19 @@ export class LeaseBroker {
               },
             ),
           });
-          this.failures = 0;
+          this.failures.poll = 0;
         } catch (err) {
-          if (!(await this.failed(err))) break;
+          if (!(await this.failed(err, 'poll'))) break;
           continue;
         }
-        for (const leaseId of ack) this.toAck.delete(leaseId);
-        this.take(answer, call, Date.now() - sentAt >= 0.9 * LEASE_POLL_MS);
+        for (const { leaseId, deliveryNo } of ack) {
+          if (this.toAck.get(leaseId) === deliveryNo) this.toAck.delete(leaseId);
+        }
+        const tookMs = Date.now() - sentAt;
+        this.take(answer, call, tookMs >= 0.9 * LEASE_POLL_MS);
+        if (answer.granted.length === 0 && tookMs < QUIET_ANSWER_PAUSE_MS) {
+          await new Promise((resolve) => setTimeout(resolve, QUIET_ANSWER_PAUSE_MS - tookMs));
+        }
       }
     })().finally(() => {
       this.polling = undefined;
@@ -192,8 +239,8 @@ export class LeaseBroker {
 
   /** Resolves the granted waiters, tells the others their position, queues again what was lost. */
   private take(answer: LeasesAnswer, call: AwaitLeases, pollRanOut: boolean): void {
-    for (const { leaseId } of answer.granted) {
-      this.toAck.add(leaseId);
+    for (const { leaseId, deliveryNo } of answer.granted) {
+      this.toAck.set(leaseId, deliveryNo);
       const waiter = this.waiters.get(leaseId);
       if (waiter) {
         this.waiters.delete(leaseId);
@@ -220,14 +267,20 @@ export class LeaseBroker {
     this.checkNext = call.check === undefined && queued > 0 && (pollRanOut || answer.waitingTotal < queued);
   }
 
-  /** After a failed call: false once MAX_FAILURES in a row failed (every waiter is failed), else pauses and true. */
-  private async failed(err: unknown): Promise<boolean> {
-    this.failures += 1;
+  /**
+   * After a failed call of one loop (queueing or polling): false once MAX_FAILURES of its calls in a
+   * row failed (every waiter is failed, unacknowledged grants are dropped: their requests are asked
+   * for again by the retried activities), else pauses and true.
+   */
+  private async failed(err: unknown, loop: 'queue' | 'poll'): Promise<boolean> {
+    this.failures[loop] += 1;
     // Also an update that failed (its capacity workflow was terminated under it) is asked again.
-    if (this.failures >= MAX_FAILURES) {
-      this.failures = 0;
+    if (this.failures[loop] >= MAX_FAILURES) {
+      this.failures[loop] = 0;
       const waiters = [...this.waiters.values()];
       this.waiters.clear();
+      this.toAck.clear();
+      this.queueOnly.clear();
       for (const waiter of waiters) waiter.reject(err);
       return false;
     }

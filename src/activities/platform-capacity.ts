@@ -31,6 +31,13 @@ export interface PlatformCapacityDeps {
   initialCapacity: number;
   /** Work (ms) kept queued beyond the capacity when this worker starts it (DETECTOR_QUEUE_MS; absent: 0, the fixed allowance). */
   queueMs?: number;
+  /**
+   * Submit activities of this process that may wait for a lease at once (the worker: half its
+   * activity slots). Beyond it a request is queued without a waiter and the activity is retried
+   * (LeaseWaitersFull), so waiting submits never take every slot from the activities that give
+   * leases back. Absent: no limit.
+   */
+  maxLeaseWaiters?: number;
   /** The task queue the capacity workflow runs on when this worker starts it. */
   taskQueue: string;
 }

@@ -17,6 +17,10 @@ import {
   type PlatformCapacityDeps,
 } from './platform-capacity.ts';
 import { endedByShutdown, untilShutdown, workerShuttingDown } from './worker-shutdown.ts';
+import { LeaseWaitersFullError } from './lease-broker.ts';
+
+/** When a submit that found this worker's lease waiters full is tried again. */
+const LEASE_WAITERS_FULL_RETRY = '3 seconds';
 
 /** How often an upload reports progress; well under DETECTOR_SUBMIT's heartbeat timeout. */
 const HEARTBEAT_INTERVAL_MS = 5_000;
@@ -47,8 +51,12 @@ const HEARTBEAT_INTERVAL_MS = 5_000;
  * an upload already under way is not affected (it has the shutdown grace time to finish).
  * Registered bound to its deps by `createActivities`; call it directly only under
  * `MockActivityEnvironment` (it heartbeats and reads the activity context).
+ * At most `platformCapacity.maxLeaseWaiters` submits of a worker wait for a lease at once; a further
+ * one leaves its request queued (its place is kept) and fails with the retryable LeaseWaitersFull,
+ * tried again after 3 s, so waiting submits never hold every activity slot while the activities
+ * that give leases back wait for one.
  * @throws ApplicationFailure classified by toStorageFailure / toDetectorFailure; WorkerShuttingDown
- *   (retryable) when the worker's shutdown ended the wait for a lease.
+ *   (retryable) when the worker's shutdown ended the wait for a lease; LeaseWaitersFull (retryable).
  * @example await new MockActivityEnvironment().run(submitDetectionJob, { s3, detector }, input) // { jobId, statusUrl, attempt: 1 }
  */
 export async function submitDetectionJob(
@@ -94,6 +102,15 @@ export async function submitDetectionJob(
         },
       }).catch((err: unknown) => {
         if (endedByShutdown(signal, shutdownSignal)) throw workerShuttingDown('waiting for a platform lease');
+        if (err instanceof LeaseWaitersFullError) {
+          // The request keeps its place in the queue; this slot goes to activities that free leases.
+          throw ApplicationFailure.create({
+            type: FailureType.LeaseWaitersFull,
+            message: err.message,
+            nonRetryable: false,
+            nextRetryDelay: LEASE_WAITERS_FULL_RETRY,
+          });
+        }
         throw err;
       });
       lease = {

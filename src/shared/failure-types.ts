@@ -80,5 +80,12 @@ export const FailureType = {
    * another worker resumes it (src/activities/worker-shutdown.ts).
    */
   WorkerShuttingDown: 'WorkerShuttingDown',
+  /**
+   * The worker already has as many submit activities waiting for a platform lease as it allows
+   * (half its activity slots): the request stays queued with the capacity workflow (its place is
+   * kept) and the activity is retried in a few seconds, so waiting submits never take the slots the
+   * activities that give leases back need. Retryable.
+   */
+  LeaseWaitersFull: 'LeaseWaitersFull',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

@@ -135,6 +135,7 @@ export interface CarriedCapacityState {
     brokerId?: string;
     undelivered?: boolean;
     grantNo?: number;
+    deliveryNo?: number;
   })[];
   /** `reported`: a broker's request whose position an `awaitLeases` answer has carried. */
   waiting: (LeaseRequest & {
@@ -232,8 +233,12 @@ export interface BrokerRequests {
 /** Argument of the `awaitLeases` update (see `awaitLeasesUpdate`). */
 export interface AwaitLeases {
   brokerId: string;
-  /** Lease ids whose grant this broker has received (they are not answered again). */
-  ack: string[];
+  /**
+   * Deliveries of grants this broker has received (not answered again). A delivery number names one
+   * delivery: a lease asked for again after its grant was received is delivered anew, and a late
+   * acknowledgement of the earlier delivery leaves the new one standing.
+   */
+  ack: { leaseId: string; deliveryNo: number }[];
   /** False: answer at once (an acknowledgement only); true: long-poll for a grant. */
   wait: boolean;
   /** Lease ids the broker still waits for, to learn which ones the capacity workflow does not know. */
@@ -243,14 +248,14 @@ export interface AwaitLeases {
 /** Answer of the `awaitLeases` update. */
 export interface LeasesAnswer {
   /** Leases granted to this broker's requests and not yet acknowledged, in grant order. */
-  granted: { leaseId: string; grantNo: number }[];
+  granted: { leaseId: string; grantNo: number; deliveryNo: number }[];
   /** This broker's waiting requests in grant order (at most BROKER_POSITIONS of them) and how many are ahead of each. */
   waiting: { leaseId: string; ahead: number }[];
   /** All of this broker's waiting requests. */
   waitingTotal: number;
   /** Requests ahead of this broker's first waiting request not listed in `waiting` (absent when all are listed). */
   behind?: number;
-  /** Of `check`, the ids neither waiting nor held (queue them again). */
+  /** Of `check`, the ids neither waiting for this broker nor held undelivered to it (queue them again). */
   unknown: string[];
   /** The platform's current completion-time estimate. */
   estimate: CompletionModel;

@@ -228,6 +228,8 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
         // Its grant went to a broker that lost it (the activity was retried): deliver it again.
         held.brokerId = brokerId;
         held.undelivered = true;
+        seq += 1;
+        held.deliveryNo = seq;
         wakeBroker(brokerId);
         continue;
       }
@@ -245,7 +247,11 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
   const brokerAnswer = (brokerId: string, check: readonly string[] | undefined): LeasesAnswer => {
     const grantedToBroker = [...leases.values()]
       .filter((lease) => lease.brokerId === brokerId && lease.undelivered)
-      .map(({ leaseId, grantNo }) => ({ leaseId, grantNo: grantNo ?? 0 }));
+      .map(({ leaseId, grantNo, deliveryNo }) => ({
+        leaseId,
+        grantNo: grantNo ?? 0,
+        deliveryNo: deliveryNo ?? 0,
+      }));
     const order = grantOrder([...waiting.values()], lastBatchKey);
     const mine: { leaseId: string; ahead: number }[] = [];
     order.forEach((wait, ahead) => {
@@ -260,16 +266,22 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
       waiting: listed,
       waitingTotal: mine.length,
       ...(mine.length > listed.length && { behind: mine[listed.length]!.ahead }),
-      unknown: (check ?? []).filter((leaseId) => !leases.has(leaseId) && !waiting.has(leaseId)),
+      // Neither queued for this broker nor a grant on its way to it: the request was lost (the
+      // capacity workflow restarted) or its grant went to a waiter that is gone.
+      unknown: (check ?? []).filter((leaseId) => {
+        const held = leases.get(leaseId);
+        const queued = waiting.get(leaseId);
+        return !(queued?.brokerId === brokerId) && !(held?.brokerId === brokerId && held.undelivered);
+      }),
       estimate,
     };
   };
   setHandler(
     awaitLeasesUpdate,
     async ({ brokerId, ack, wait, check }) => {
-      for (const leaseId of ack) {
+      for (const { leaseId, deliveryNo } of ack) {
         const lease = leases.get(leaseId);
-        if (lease?.brokerId === brokerId) lease.undelivered = false;
+        if (lease?.brokerId === brokerId && lease.deliveryNo === deliveryNo) lease.undelivered = false;
       }
       const mine = [...waiting.values()].filter((w) => w.brokerId === brokerId);
       const answerNow =
@@ -291,15 +303,22 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
       // A malformed call is rejected before it reaches the history.
       validator: ({ brokerId, ack, wait, check }: AwaitLeases) => {
         const ids = (value: unknown) => Array.isArray(value) && value.every((id) => typeof id === 'string');
+        const acks =
+          Array.isArray(ack) &&
+          ack.every(
+            (a: unknown) =>
+              typeof (a as { leaseId?: unknown }).leaseId === 'string' &&
+              typeof (a as { deliveryNo?: unknown }).deliveryNo === 'number',
+          );
         if (
           typeof brokerId !== 'string' ||
           brokerId === '' ||
-          !ids(ack) ||
+          !acks ||
           typeof wait !== 'boolean' ||
           (check !== undefined && !ids(check))
         ) {
           throw new TypeError(
-            'awaitLeases needs { brokerId: string, ack: string[], wait: boolean, check?: string[] }',
+            'awaitLeases needs { brokerId: string, ack: { leaseId, deliveryNo }[], wait: boolean, check?: string[] }',
           );
         }
       },
@@ -335,7 +354,14 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
     const { requestedAtMs: _, seq: __, reported: ___, ...lease } = request;
     granted += 1;
     if (request.brokerId) {
-      leases.set(request.leaseId, { ...lease, sinceMs: Date.now(), undelivered: true, grantNo: granted });
+      seq += 1;
+      leases.set(request.leaseId, {
+        ...lease,
+        sinceMs: Date.now(),
+        undelivered: true,
+        grantNo: granted,
+        deliveryNo: seq,
+      });
     } else {
       leases.set(request.leaseId, { ...lease, sinceMs: Date.now() });
     }

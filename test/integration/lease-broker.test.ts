@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquirePlatformLease, releasePlatformLease } from '../../src/activities/platform-capacity.ts';
+import { LeaseWaitersFullError } from '../../src/activities/lease-broker.ts';
 import type { PlatformCapacityDeps } from '../../src/activities/platform-capacity.ts';
 import { platformCapacityWorkflowId } from '../../src/client/platform.ts';
 import { getPlatformCapacity } from '../../src/client/platform.ts';
@@ -160,14 +161,18 @@ describe('the lease broker', () => {
     expect(queued.waiting[0]!.leaseId).toBe(interactive.leaseId);
     // Free the slots one by one: each release grants the next in the queue's order.
     const release = (leaseId: string) => releasePlatformLease(h.client, { ...held, leaseId });
-    await release(holder.leaseId);
-    await release(request('batch-0', LeasePriority.Batch).leaseId);
-    for (let released = 0; released < 7; released++) {
-      await untilCapacity(
+    // One slot at a time, so the grants reach the two brokers in the order they were made.
+    const granted = (count: number) =>
+      untilCapacity(
         () => Promise.resolve(grantOrder.length),
-        (count) => count > released,
+        (n) => n >= count,
         { timeoutMs: 30_000, intervalMs: 50 },
       );
+    await release(holder.leaseId);
+    await granted(1);
+    await release(request('batch-0', LeasePriority.Batch).leaseId);
+    for (let released = 0; released < 7; released++) {
+      await granted(Math.min(released + 2, 7));
       await release(grantOrder[released]!);
     }
     await Promise.all([...batchDone, interactiveDone]);
@@ -236,4 +241,76 @@ describe('the lease broker', () => {
     await laterDone;
     await releasePlatformLease(h.client, { capacityWorkflowId: id, leaseId: later.leaseId });
   }, 180_000);
+
+  it('delivers a grant again to a wait of the same id on the same broker after an aborted one', async () => {
+    const id = platformCapacityWorkflowId(h.emulator.url);
+    await h.client.workflow.getHandle(id).executeUpdate('setCapacity', { args: [1] });
+    const deps = depsFor(1);
+    const fill = await fillPlatform(deps, 'r');
+    const gone = request('r-gone', LeasePriority.Interactive);
+    const other = request('r-other', LeasePriority.Interactive);
+    const controller = new AbortController();
+    const first = acquirePlatformLease(deps, gone, { signal: controller.signal, onWaiting: () => undefined });
+    // Another waiter keeps the broker's long poll going, so it receives the grant nobody waits for.
+    const otherDone = acquirePlatformLease(deps, other, {
+      signal: AbortSignal.timeout(60_000),
+      onWaiting: () => undefined,
+    });
+    await untilCapacity(capacityState, (s) => s.waiting.length === 2, { timeoutMs: 30_000, intervalMs: 100 });
+    controller.abort(new Error('attempt timed out'));
+    await expect(first).rejects.toThrow('attempt timed out');
+    await releasePlatformLease(h.client, { capacityWorkflowId: id, leaseId: fill[0]!.leaseId });
+    await untilCapacity(capacityState, (s) => s.leases.some((l) => l.leaseId === gone.leaseId), {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the broker has the grant, unacknowledged or not
+    // The retried attempt asks on the same broker: the grant is delivered to it again.
+    await expect(
+      acquirePlatformLease(deps, gone, { signal: AbortSignal.timeout(15_000), onWaiting: () => undefined }),
+    ).resolves.toMatchObject({ leaseId: gone.leaseId, granted: true });
+    for (const leaseId of [fill[1]!.leaseId, gone.leaseId]) {
+      await releasePlatformLease(h.client, { capacityWorkflowId: id, leaseId });
+    }
+    await otherDone;
+    await releasePlatformLease(h.client, { capacityWorkflowId: id, leaseId: other.leaseId });
+  }, 120_000);
+
+  it('queues a request without waiting when the broker has maxLeaseWaiters waiting; a later ask gets it', async () => {
+    const id = platformCapacityWorkflowId(h.emulator.url);
+    await h.client.workflow.getHandle(id).executeUpdate('setCapacity', { args: [1] });
+    const deps = { ...depsFor(1), maxLeaseWaiters: 1 };
+    const fill = await fillPlatform(depsFor(1), 'm');
+    const waits = request('m-waits', LeasePriority.Interactive);
+    const later = request('m-later', LeasePriority.Interactive);
+    const waiting = acquirePlatformLease(deps, waits, {
+      signal: AbortSignal.timeout(60_000),
+      onWaiting: () => undefined,
+    });
+    const full = await acquirePlatformLease(deps, later, {
+      signal: AbortSignal.timeout(60_000),
+      onWaiting: () => undefined,
+    }).catch((err: unknown) => err);
+    expect(full).toBeInstanceOf(LeaseWaitersFullError);
+    // Queued all the same, behind the one that waits.
+    const queued = await untilCapacity(capacityState, (s) => s.waiting.length === 2, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
+    expect(queued.waiting.map((w) => w.leaseId)).toEqual([waits.leaseId, later.leaseId]);
+    for (const r of fill)
+      await releasePlatformLease(h.client, { capacityWorkflowId: id, leaseId: r.leaseId });
+    await expect(waiting).resolves.toMatchObject({ leaseId: waits.leaseId, granted: true });
+    // Granted while nobody waited for it; asked again, it is delivered.
+    await untilCapacity(capacityState, (s) => s.leases.some((l) => l.leaseId === later.leaseId), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
+    await expect(
+      acquirePlatformLease(deps, later, { signal: AbortSignal.timeout(15_000), onWaiting: () => undefined }),
+    ).resolves.toMatchObject({ leaseId: later.leaseId, granted: true });
+    for (const leaseId of [waits.leaseId, later.leaseId]) {
+      await releasePlatformLease(h.client, { capacityWorkflowId: id, leaseId });
+    }
+  }, 120_000);
 });
