@@ -6,6 +6,7 @@ import {
   nextCheckAt,
   predictSeconds,
   rescheduleCheck,
+  sameCompletionModel,
   type CompletionModel,
   type CompletionObservation,
 } from '../shared/completion-estimate.ts';
@@ -72,7 +73,7 @@ export async function awaitDetectionJob(
   // job was accepted counts too: the source tells only of changes, so it may not come again.
   const adopt = (fetched: FetchedEstimate | undefined): boolean => {
     if (!fetched || fetched.model.samples === 0) return false;
-    if (sameModel(fetched.model, current.estimate)) return false;
+    if (sameCompletionModel(fetched.model, current.estimate)) return false;
     current.estimate = fetched.model;
     current.changed = true;
     return true;
@@ -180,15 +181,6 @@ function isTerminal(
   check: JobCheck,
 ): check is Extract<JobCheck, { state: 'done' | 'failed' | 'rejected' | 'lost' }> {
   return check.state !== 'pending' && check.state !== 'running' && check.state !== 'unknown';
-}
-
-function sameModel(a: CompletionModel, b: CompletionModel): boolean {
-  return (
-    a.baseSeconds === b.baseSeconds &&
-    a.perAudioSecond === b.perAudioSecond &&
-    a.samples === b.samples &&
-    a.spreadSeconds === b.spreadSeconds
-  );
 }
 
 /**

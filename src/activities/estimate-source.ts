@@ -8,7 +8,7 @@
  * learnt finish.
  */
 import type { Client } from '@temporalio/client';
-import type { CompletionModel } from '../shared/completion-estimate.ts';
+import { sameCompletionModel, type CompletionModel } from '../shared/completion-estimate.ts';
 import { capacityStateQuery } from '../shared/platform-capacity.ts';
 
 /** An estimate as fetched: the model and when the answer arrived (epoch ms, this process's clock). */
@@ -116,7 +116,7 @@ export function createEstimateSource(options: EstimateSourceOptions): EstimateSo
       const model = await untilAborted(options.query(id, controller.signal), controller.signal);
       if (controller.signal.aborted || !model) return;
       const fetched = { model: { ...model }, fetchedAtMs: Date.now() };
-      const changed = !entry.latest || !sameModel(entry.latest.model, fetched.model);
+      const changed = !entry.latest || !sameCompletionModel(entry.latest.model, fetched.model);
       entry.latest = fetched;
       if (changed) {
         for (const listener of [...entry.listeners]) {
@@ -195,15 +195,6 @@ export function capacityEstimateQuery(client: Client): EstimateQuery {
     );
     return state.estimate;
   };
-}
-
-function sameModel(a: CompletionModel, b: CompletionModel): boolean {
-  return (
-    a.baseSeconds === b.baseSeconds &&
-    a.perAudioSecond === b.perAudioSecond &&
-    a.samples === b.samples &&
-    a.spreadSeconds === b.spreadSeconds
-  );
 }
 
 /** `promise`, or a rejection with the signal's reason as soon as `signal` aborts. */

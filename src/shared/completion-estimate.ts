@@ -234,16 +234,7 @@ export const DEFAULT_CHECK_PLAN: Omit<CheckPlan, 'minInterval' | 'backoff' | 'ma
  * When the estimate never changes the sequence is the one above.
  * @example nextCheckAt({ predicted: 10, spreadSeconds: 0, samples: 9, plan, previous: -1, previousInterval: 0 }) // { at: 9.8, interval: 0 }
  */
-export function nextCheckAt(args: {
-  predicted: number;
-  spreadSeconds: number;
-  samples: number;
-  plan: CheckPlan;
-  /** Seconds after acceptance of the previous check; -1 before the first. */
-  previous: number;
-  /** The interval used before the previous check (s); 0 before the first. */
-  previousInterval: number;
-}): { at: number; interval: number } {
+export function nextCheckAt(args: CheckScheduleArgs): { at: number; interval: number } {
   const { predicted, spreadSeconds, samples, plan, previous, previousInterval } = args;
   const lead = Math.max(plan.denseInterval, 2 * spreadSeconds);
   const denseFrom = Math.max(0, predicted - lead);
@@ -296,7 +287,20 @@ export function nextCheckAt(args: {
  * earlier on such a model costs a check, pushing it later can cost a minute of latency.
  * @example rescheduleCheck({ predicted: 200, spreadSeconds: 0, samples: 1, plan, previous: 119, previousInterval: 30, pending: { at: 149, interval: 30 } }) // { at: 149, interval: 30 }
  */
-export function rescheduleCheck(args: {
+export function rescheduleCheck(
+  args: CheckScheduleArgs & {
+    /** The check scheduled from the old estimate (not yet made). */
+    pending: { at: number; interval: number };
+  },
+): { at: number; interval: number } {
+  const { pending, ...rest } = args;
+  const next = nextCheckAt(rest);
+  return args.samples < args.plan.confidentAfterSamples && pending.at < next.at ? pending : next;
+}
+
+/** What `nextCheckAt` and `rescheduleCheck` schedule from (seconds after the platform accepted the job). */
+export interface CheckScheduleArgs {
+  /** Predicted processing seconds of the job. */
   predicted: number;
   spreadSeconds: number;
   samples: number;
@@ -305,10 +309,14 @@ export function rescheduleCheck(args: {
   previous: number;
   /** The interval used before the previous check (s); 0 before the first. */
   previousInterval: number;
-  /** The check scheduled from the old estimate (not yet made). */
-  pending: { at: number; interval: number };
-}): { at: number; interval: number } {
-  const { pending, ...rest } = args;
-  const next = nextCheckAt(rest);
-  return args.samples < args.plan.confidentAfterSamples && pending.at < next.at ? pending : next;
+}
+
+/** True when two models are the same in every field (base, rate, samples, spread). Pure. */
+export function sameCompletionModel(a: CompletionModel, b: CompletionModel): boolean {
+  return (
+    a.baseSeconds === b.baseSeconds &&
+    a.perAudioSecond === b.perAudioSecond &&
+    a.samples === b.samples &&
+    a.spreadSeconds === b.spreadSeconds
+  );
 }
