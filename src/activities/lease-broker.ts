@@ -37,9 +37,10 @@ const RETRY_MS = 1_000;
 const QUIET_ANSWER_PAUSE_MS = 250;
 
 /**
- * Thrown by `LeaseBroker.acquire` when the process already has `maxLeaseWaiters` requests waiting:
- * the request is queued with the capacity workflow all the same (its place is kept), but nobody
- * waits for it here; ask again later (a retried activity gets the grant or the place).
+ * Thrown by `LeaseBroker.acquire` when more than `maxLeaseWaiters` requests of the process wait
+ * for a grant after the capacity workflow has answered their positions: those furthest back stop
+ * waiting here, their requests stay queued with the capacity workflow (their places are kept).
+ * Ask again later: a retried activity gets the grant (delivered again) or the place.
  */
 export class LeaseWaitersFullError extends Error {
   override readonly name = 'LeaseWaitersFullError';
@@ -83,8 +84,6 @@ export class LeaseBroker {
   private readonly waiters = new Map<string, Waiter>();
   /** Grants received and not yet acknowledged to the capacity workflow: lease id → delivery number. */
   private readonly toAck = new Map<string, number>();
-  /** Requests to queue with nobody waiting for them here (the waiters were full). */
-  private readonly queueOnly = new Map<string, LeaseRequest>();
   private queueing: Promise<void> | undefined;
   private polling: Promise<void> | undefined;
   /** Ask the capacity workflow which of our requests it does not know (after a quiet poll or a count that does not add up). */
@@ -104,9 +103,9 @@ export class LeaseBroker {
    * the request's position whenever the broker learns it. Idempotent per lease id: asking for a
    * lease already held (a retried activity) resolves with it again.
    * @throws `signal`'s reason as soon as it aborts (the request stays queued: a retry asks for the
-   *   same id and keeps its place); LeaseWaitersFullError (at once) when `deps.maxLeaseWaiters`
-   *   requests already wait here: the request is queued without a waiter; the last error after
-   *   MAX_FAILURES failed calls in a row.
+   *   same id and keeps its place); LeaseWaitersFullError when more than `deps.maxLeaseWaiters`
+   *   requests wait here and this one is among those furthest back (it stays queued); the last
+   *   error after MAX_FAILURES failed calls in a row.
    */
   acquire(
     request: LeaseRequest,
@@ -116,13 +115,6 @@ export class LeaseBroker {
     // A grant received for an earlier wait of this id is not acknowledged now: the request below
     // asks for it to be delivered again.
     this.toAck.delete(request.leaseId);
-    const limit = this.deps.maxLeaseWaiters;
-    if (limit !== undefined && !this.waiters.has(request.leaseId) && this.waiters.size >= limit) {
-      this.queueOnly.set(request.leaseId, request);
-      this.queueSoon();
-      return Promise.reject(new LeaseWaitersFullError(request.leaseId, this.waiters.size));
-    }
-    this.queueOnly.delete(request.leaseId);
     return new Promise<CompletionModel>((resolve, reject) => {
       const abort = () => {
         if (this.waiters.get(request.leaseId) === waiter) this.waiters.delete(request.leaseId);
@@ -157,8 +149,7 @@ export class LeaseBroker {
       await new Promise<void>((resolve) => setImmediate(resolve));
       for (;;) {
         const batch = [...this.waiters.values()].filter((w) => !w.queued).slice(0, REQUESTS_PER_SIGNAL);
-        const detached = [...this.queueOnly.values()].slice(0, REQUESTS_PER_SIGNAL - batch.length);
-        if (batch.length + detached.length === 0) break;
+        if (batch.length === 0) break;
         try {
           await this.deps.temporal.workflow.signalWithStart<PlatformCapacityWorkflow, [BrokerRequests]>(
             PLATFORM_CAPACITY_WORKFLOW_TYPE,
@@ -167,16 +158,11 @@ export class LeaseBroker {
               taskQueue: this.deps.taskQueue,
               args: [this.startInput()],
               signal: requestLeasesSignal,
-              signalArgs: [
-                { brokerId: this.brokerId, requests: [...batch.map((w) => w.request), ...detached] },
-              ],
+              signalArgs: [{ brokerId: this.brokerId, requests: batch.map((w) => w.request) }],
             },
           );
           this.failures.queue = 0;
           for (const waiter of batch) waiter.queued = true;
-          for (const request of detached) {
-            if (this.queueOnly.get(request.leaseId) === request) this.queueOnly.delete(request.leaseId);
-          }
           this.pollSoon();
         } catch (err) {
           if (!(await this.failed(err, 'queue'))) break;
@@ -184,7 +170,7 @@ export class LeaseBroker {
       }
     })().finally(() => {
       this.queueing = undefined;
-      if ([...this.waiters.values()].some((w) => !w.queued) || this.queueOnly.size > 0) this.queueSoon();
+      if ([...this.waiters.values()].some((w) => !w.queued)) this.queueSoon();
     });
   }
 
@@ -263,8 +249,25 @@ export class LeaseBroker {
       if (waiter) waiter.queued = false;
     }
     if (answer.unknown.length > 0) this.queueSoon();
+    this.detachFurthestBack(positions, answer.behind);
     const queued = [...this.waiters.values()].filter((w) => w.queued).length;
     this.checkNext = call.check === undefined && queued > 0 && (pollRanOut || answer.waitingTotal < queued);
+  }
+
+  /**
+   * Above `maxLeaseWaiters` waiting requests, those furthest back in the queue (unknown positions
+   * count as furthest) stop waiting here with LeaseWaitersFullError; they stay queued.
+   */
+  private detachFurthestBack(positions: ReadonlyMap<string, number>, behind: number | undefined): void {
+    const limit = this.deps.maxLeaseWaiters;
+    if (limit === undefined || this.waiters.size <= limit) return;
+    const place = (w: Waiter) => positions.get(w.request.leaseId) ?? behind ?? Number.MAX_SAFE_INTEGER;
+    const queued = [...this.waiters.values()].filter((w) => w.queued).sort((a, b) => place(b) - place(a));
+    const count = this.waiters.size;
+    for (const waiter of queued.slice(0, count - limit)) {
+      this.waiters.delete(waiter.request.leaseId);
+      waiter.reject(new LeaseWaitersFullError(waiter.request.leaseId, count));
+    }
   }
 
   /**
@@ -280,7 +283,6 @@ export class LeaseBroker {
       const waiters = [...this.waiters.values()];
       this.waiters.clear();
       this.toAck.clear();
-      this.queueOnly.clear();
       for (const waiter of waiters) waiter.reject(err);
       return false;
     }

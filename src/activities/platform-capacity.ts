@@ -33,9 +33,9 @@ export interface PlatformCapacityDeps {
   queueMs?: number;
   /**
    * Submit activities of this process that may wait for a lease at once (the worker: half its
-   * activity slots). Beyond it a request is queued without a waiter and the activity is retried
-   * (LeaseWaitersFull), so waiting submits never take every slot from the activities that give
-   * leases back. Absent: no limit.
+   * activity slots). Beyond it, the requests furthest back stop waiting here (they stay queued) and
+   * their activities are retried (LeaseWaitersFull), so waiting submits never take every slot from
+   * the activities that give leases back. Absent: no limit.
    */
   maxLeaseWaiters?: number;
   /** The task queue the capacity workflow runs on when this worker starts it. */

@@ -51,10 +51,10 @@ const HEARTBEAT_INTERVAL_MS = 5_000;
  * an upload already under way is not affected (it has the shutdown grace time to finish).
  * Registered bound to its deps by `createActivities`; call it directly only under
  * `MockActivityEnvironment` (it heartbeats and reads the activity context).
- * At most `platformCapacity.maxLeaseWaiters` submits of a worker wait for a lease at once; a further
- * one leaves its request queued (its place is kept) and fails with the retryable LeaseWaitersFull,
- * tried again after 3 s, so waiting submits never hold every activity slot while the activities
- * that give leases back wait for one.
+ * At most `platformCapacity.maxLeaseWaiters` submits of a worker wait for a lease at once: beyond
+ * that, those furthest back in the queue stop waiting (their requests stay queued, their places
+ * kept) and fail with the retryable LeaseWaitersFull, tried again after 3 s, so waiting submits
+ * never hold every activity slot while the activities that give leases back wait for one.
  * @throws ApplicationFailure classified by toStorageFailure / toDetectorFailure; WorkerShuttingDown
  *   (retryable) when the worker's shutdown ended the wait for a lease; LeaseWaitersFull (retryable).
  * @example await new MockActivityEnvironment().run(submitDetectionJob, { s3, detector }, input) // { jobId, statusUrl, attempt: 1 }

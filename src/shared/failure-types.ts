@@ -81,10 +81,10 @@ export const FailureType = {
    */
   WorkerShuttingDown: 'WorkerShuttingDown',
   /**
-   * The worker already has as many submit activities waiting for a platform lease as it allows
-   * (half its activity slots): the request stays queued with the capacity workflow (its place is
-   * kept) and the activity is retried in a few seconds, so waiting submits never take the slots the
-   * activities that give leases back need. Retryable.
+   * More submit activities of the worker wait for a platform lease than it allows (half its
+   * activity slots), and this one is among those furthest back: its request stays queued with the
+   * capacity workflow (its place is kept) and the activity is retried in a few seconds, so waiting
+   * submits never take the slots the activities that give leases back need. Retryable.
    */
   LeaseWaitersFull: 'LeaseWaitersFull',
 } as const;

@@ -276,7 +276,7 @@ describe('the lease broker', () => {
     await releasePlatformLease(h.client, { capacityWorkflowId: id, leaseId: other.leaseId });
   }, 120_000);
 
-  it('queues a request without waiting when the broker has maxLeaseWaiters waiting; a later ask gets it', async () => {
+  it('stops waiting for the request furthest back above maxLeaseWaiters; it stays queued and a later ask gets it', async () => {
     const id = platformCapacityWorkflowId(h.emulator.url);
     await h.client.workflow.getHandle(id).executeUpdate('setCapacity', { args: [1] });
     const deps = { ...depsFor(1), maxLeaseWaiters: 1 };

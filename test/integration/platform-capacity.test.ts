@@ -153,6 +153,22 @@ describe('platform capacity', () => {
     expect(await state()).toMatchObject({ capacity: 4, allowance: 4, leases: [], waiting: [] });
   });
 
+  it('does not stall when more detections wait for a lease than the worker has activity slots', async () => {
+    // 4 slots, 10 detections, 1 lease: waiting submits may take at most half the slots, so the
+    // activities that give leases back (awaitDetectionJob) always find one.
+    const { h, start } = await setUp({
+      emulatorCapacity: 1,
+      detectorCapacity: 1,
+      processingMs: 500,
+      workerEnv: { WORKER_MAX_CONCURRENT_ACTIVITIES: '4' },
+    });
+    const ids = Array.from({ length: 10 }, (_, i) => `${h.taskQueue}-slots-${i}`);
+    const handles = await Promise.all(ids.map((id) => start(id)));
+    const results = await Promise.all(handles.map((handle) => handle.result()));
+    expect(results.map((r) => r.submissions)).toEqual(ids.map(() => 1));
+    expect(h.emulator.stats().maxConcurrentJobs).toBeLessThanOrEqual(2);
+  }, 240_000);
+
   it('submits an interactive detection before the batch pairs queued ahead of it, and tells how many are ahead', async () => {
     const { h, submits, start, state } = await setUp({
       emulatorCapacity: 4,
