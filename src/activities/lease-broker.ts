@@ -68,6 +68,8 @@ interface Waiter {
   request: LeaseRequest;
   /** Queued with the capacity workflow (its `requestLeases` signal went through). */
   queued: boolean;
+  /** The number of the first long poll sent after it was queued (its answer knows the request). */
+  knownFromPoll?: number;
   resolve: (estimate: CompletionModel) => void;
   reject: (err: unknown) => void;
   onWaiting: (wait: LeaseWait) => void;
@@ -88,6 +90,8 @@ export class LeaseBroker {
   private polling: Promise<void> | undefined;
   /** Ask the capacity workflow which of our requests it does not know (after a quiet poll or a count that does not add up). */
   private checkNext = false;
+  /** Long polls sent so far. */
+  private polls = 0;
   private readonly failures = { queue: 0, poll: 0 };
 
   private readonly deps: PlatformCapacityDeps;
@@ -162,7 +166,10 @@ export class LeaseBroker {
             },
           );
           this.failures.queue = 0;
-          for (const waiter of batch) waiter.queued = true;
+          for (const waiter of batch) {
+            waiter.queued = true;
+            waiter.knownFromPoll = this.polls + 1;
+          }
           this.pollSoon();
         } catch (err) {
           if (!(await this.failed(err, 'queue'))) break;
@@ -182,6 +189,8 @@ export class LeaseBroker {
         const queued = [...this.waiters.values()].filter((w) => w.queued);
         if (queued.length === 0 && this.toAck.size === 0) break;
         const ack = [...this.toAck].map(([leaseId, deliveryNo]) => ({ leaseId, deliveryNo }));
+        this.polls += 1;
+        const poll = this.polls;
         const call: AwaitLeases = {
           brokerId: this.brokerId,
           ack,
@@ -212,7 +221,7 @@ export class LeaseBroker {
           if (this.toAck.get(leaseId) === deliveryNo) this.toAck.delete(leaseId);
         }
         const tookMs = Date.now() - sentAt;
-        this.take(answer, call, tookMs >= 0.9 * LEASE_POLL_MS);
+        this.take(answer, call, tookMs >= 0.9 * LEASE_POLL_MS, poll);
         if (answer.granted.length === 0 && tookMs < QUIET_ANSWER_PAUSE_MS) {
           await new Promise((resolve) => setTimeout(resolve, QUIET_ANSWER_PAUSE_MS - tookMs));
         }
@@ -224,7 +233,7 @@ export class LeaseBroker {
   }
 
   /** Resolves the granted waiters, tells the others their position, queues again what was lost. */
-  private take(answer: LeasesAnswer, call: AwaitLeases, pollRanOut: boolean): void {
+  private take(answer: LeasesAnswer, call: AwaitLeases, pollRanOut: boolean, poll: number): void {
     for (const { leaseId, deliveryNo } of answer.granted) {
       this.toAck.set(leaseId, deliveryNo);
       const waiter = this.waiters.get(leaseId);
@@ -249,22 +258,31 @@ export class LeaseBroker {
       if (waiter) waiter.queued = false;
     }
     if (answer.unknown.length > 0) this.queueSoon();
-    this.detachFurthestBack(positions, answer.behind);
+    this.detachFurthestBack(positions, answer.behind, poll);
     const queued = [...this.waiters.values()].filter((w) => w.queued).length;
     this.checkNext = call.check === undefined && queued > 0 && (pollRanOut || answer.waitingTotal < queued);
   }
 
   /**
-   * Above `maxLeaseWaiters` waiting requests, those furthest back in the queue (unknown positions
-   * count as furthest) stop waiting here with LeaseWaitersFullError; they stay queued.
+   * Above `maxLeaseWaiters` waiting requests, those furthest back in the queue stop waiting here
+   * with LeaseWaitersFullError; they stay queued. Only requests this poll's answer knows waiting
+   * (queued before the poll was sent, listed or beyond the listed ones) are candidates: a request
+   * asked for again whose grant is on its way is never detached.
    */
-  private detachFurthestBack(positions: ReadonlyMap<string, number>, behind: number | undefined): void {
+  private detachFurthestBack(
+    positions: ReadonlyMap<string, number>,
+    behind: number | undefined,
+    poll: number,
+  ): void {
     const limit = this.deps.maxLeaseWaiters;
     if (limit === undefined || this.waiters.size <= limit) return;
-    const place = (w: Waiter) => positions.get(w.request.leaseId) ?? behind ?? Number.MAX_SAFE_INTEGER;
-    const queued = [...this.waiters.values()].filter((w) => w.queued).sort((a, b) => place(b) - place(a));
+    const place = (w: Waiter) => positions.get(w.request.leaseId) ?? behind;
+    const candidates = [...this.waiters.values()]
+      .filter((w) => w.queued && w.knownFromPoll !== undefined && w.knownFromPoll <= poll)
+      .filter((w) => place(w) !== undefined)
+      .sort((a, b) => place(b)! - place(a)!);
     const count = this.waiters.size;
-    for (const waiter of queued.slice(0, count - limit)) {
+    for (const waiter of candidates.slice(0, candidates.length - limit)) {
       this.waiters.delete(waiter.request.leaseId);
       waiter.reject(new LeaseWaitersFullError(waiter.request.leaseId, count));
     }

@@ -281,7 +281,7 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
     async ({ brokerId, ack, wait, check }) => {
       for (const { leaseId, deliveryNo } of ack) {
         const lease = leases.get(leaseId);
-        if (lease?.brokerId === brokerId && lease.deliveryNo === deliveryNo) lease.undelivered = false;
+        if (lease?.brokerId === brokerId && (lease.deliveryNo ?? 0) === deliveryNo) lease.undelivered = false;
       }
       const mine = [...waiting.values()].filter((w) => w.brokerId === brokerId);
       const answerNow =

@@ -313,4 +313,37 @@ describe('the lease broker', () => {
       await releasePlatformLease(h.client, { capacityWorkflowId: id, leaseId });
     }
   }, 120_000);
+
+  it('delivers a lease granted while nobody waited to its next ask, even with the waiters full', async () => {
+    // The reviewer's deadlock: a request detached for the waiter limit is granted with no waiter;
+    // asked for again while another request waits, it must be delivered, not detached again.
+    const id = platformCapacityWorkflowId(h.emulator.url);
+    await h.client.workflow.getHandle(id).executeUpdate('setCapacity', { args: [1] });
+    const deps = { ...depsFor(1), maxLeaseWaiters: 1 };
+    const fill = await fillPlatform(depsFor(1), 'd');
+    const ask = (r: LeaseRequest) =>
+      acquirePlatformLease(deps, r, { signal: AbortSignal.timeout(30_000), onWaiting: () => undefined });
+    const w1 = request('d-w1', LeasePriority.Interactive);
+    const q = request('d-q', LeasePriority.Interactive);
+    const w2 = request('d-w2', LeasePriority.Interactive);
+    const first = ask(w1);
+    await expect(ask(q)).rejects.toBeInstanceOf(LeaseWaitersFullError);
+    await releasePlatformLease(h.client, { capacityWorkflowId: id, leaseId: fill[0]!.leaseId });
+    await expect(first).resolves.toMatchObject({ leaseId: w1.leaseId });
+    const second = ask(w2); // waits behind q
+    await untilCapacity(capacityState, (s) => s.waiting.some((w) => w.leaseId === w2.leaseId), {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
+    await releasePlatformLease(h.client, { capacityWorkflowId: id, leaseId: fill[1]!.leaseId });
+    await untilCapacity(capacityState, (s) => s.leases.some((l) => l.leaseId === q.leaseId), {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
+    await expect(ask(q)).resolves.toMatchObject({ leaseId: q.leaseId, granted: true });
+    for (const r of [w1, q])
+      await releasePlatformLease(h.client, { capacityWorkflowId: id, leaseId: r.leaseId });
+    await expect(second).resolves.toMatchObject({ leaseId: w2.leaseId });
+    await releasePlatformLease(h.client, { capacityWorkflowId: id, leaseId: w2.leaseId });
+  }, 120_000);
 });
