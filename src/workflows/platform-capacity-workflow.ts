@@ -18,6 +18,7 @@ import {
   addObservation,
   dropStaleRegime,
   fitCompletionModel,
+  typicalJobSeconds,
   type CompletionModel,
   type CompletionObservation,
 } from '../shared/completion-estimate.ts';
@@ -35,7 +36,6 @@ import {
   requestLeaseSignal,
   requestLeasesSignal,
   setCapacityUpdate,
-  typicalJobSeconds,
   type CapacityState,
   type CarriedCapacityState,
   LEASE_LONG_POLL_AHEAD,
