@@ -29,6 +29,7 @@ import {
   BROKER_POSITIONS,
   capacityProblems,
   capacityStateQuery,
+  completionEstimateQuery,
   leaseGrantedSignal,
   LeasePriority,
   platformBusySignal,
@@ -348,6 +349,7 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
     },
   );
   setHandler(capacityStateQuery, state);
+  setHandler(completionEstimateQuery, () => estimate);
 
   const grant = (request: Waiting): void => {
     waiting.delete(request.leaseId);
