@@ -11,7 +11,7 @@ import { LeaseWaitersFullError } from '../../src/activities/lease-broker.ts';
 import type { PlatformCapacityDeps } from '../../src/activities/platform-capacity.ts';
 import { platformCapacityWorkflowId } from '../../src/client/platform.ts';
 import { getPlatformCapacity } from '../../src/client/platform.ts';
-import { LeasePriority, type CapacityState, type LeaseRequest } from '../../src/shared/platform-capacity.ts';
+import { LeasePriority, type LeaseRequest } from '../../src/shared/platform-capacity.ts';
 import { startHarness, type Harness } from '../helpers/detection-harness.ts';
 import { untilCapacity } from '../helpers/capacity.ts';
 
@@ -61,10 +61,6 @@ async function capacityHistory() {
 
 const capacityState = () => getPlatformCapacity(h.client, h.emulator.url);
 
-/** The capacity state once `done` holds (read every 50 ms, for at most 30 s). */
-const untilState = (done: (s: CapacityState) => boolean) =>
-  untilCapacity(capacityState, done, { timeoutMs: 30_000, intervalMs: 50 });
-
 /** Takes both leases of capacity 1 + allowance 1 (`<prefix>-holder`, `<prefix>-next`); returns their requests. */
 async function fillPlatform(deps: PlatformCapacityDeps, prefix: string): Promise<LeaseRequest[]> {
   const held = [
@@ -113,7 +109,7 @@ describe('the lease broker', () => {
     });
     expect(again).toMatchObject({ leaseId: requests[7]!.leaseId, granted: true });
     for (const r of requests) await releasePlatformLease(h.client, { ...answers[0]!, leaseId: r.leaseId });
-    await untilState((s) => s.leases.length === 0);
+    await untilCapacity(capacityState, (s) => s.leases.length === 0, { timeoutMs: 30_000, intervalMs: 100 });
   }, 180_000);
 
   it('keeps the queue order across brokers: an interactive request of one process before the batch of another', async () => {
@@ -144,7 +140,7 @@ describe('the lease broker', () => {
         onWaiting: ({ ahead }) => positions.set(r.leaseId, ahead),
       }).then((a) => grantOrder.push(a.leaseId)),
     );
-    await untilState((s) => s.waiting.length === 6);
+    await untilCapacity(capacityState, (s) => s.waiting.length === 6, { timeoutMs: 30_000, intervalMs: 100 });
     // Every waiting request of the batch has heard its position.
     await untilCapacity(
       () => Promise.resolve(positions.size),
@@ -157,7 +153,11 @@ describe('the lease broker', () => {
       signal: AbortSignal.timeout(60_000),
       onWaiting: () => undefined,
     }).then((a) => grantOrder.push(a.leaseId));
-    const queued = await untilState((s) => s.waiting.some((w) => w.leaseId === interactive.leaseId));
+    const queued = await untilCapacity(
+      capacityState,
+      (s) => s.waiting.some((w) => w.leaseId === interactive.leaseId),
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
     expect(queued.waiting[0]!.leaseId).toBe(interactive.leaseId);
     // Free the slots one by one: each release grants the next in the queue's order.
     const release = (leaseId: string) => releasePlatformLease(h.client, { ...held, leaseId });
@@ -193,7 +193,10 @@ describe('the lease broker', () => {
     }).then(() => {
       granted = true;
     });
-    await untilState((s) => s.waiting.some((w) => w.leaseId === waiting.leaseId));
+    await untilCapacity(capacityState, (s) => s.waiting.some((w) => w.leaseId === waiting.leaseId), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     // The capacity workflow and its queue are gone; the broker's next long poll starts a fresh one
     // (capacity 1 from the broker's deps), which does not know the request: it is queued again.
     await h.client.workflow.getHandle(id).terminate('test: state lost');
@@ -212,7 +215,10 @@ describe('the lease broker', () => {
     const mine = request('a-mine', LeasePriority.Interactive);
     const controller = new AbortController();
     const first = acquirePlatformLease(deps, mine, { signal: controller.signal, onWaiting: () => undefined });
-    await untilState((s) => s.waiting.some((w) => w.leaseId === mine.leaseId));
+    await untilCapacity(capacityState, (s) => s.waiting.some((w) => w.leaseId === mine.leaseId), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     const later = request('a-later', LeasePriority.Interactive);
     const laterDone = acquirePlatformLease(deps, later, {
       signal: AbortSignal.timeout(60_000),
@@ -250,11 +256,14 @@ describe('the lease broker', () => {
       signal: AbortSignal.timeout(60_000),
       onWaiting: () => undefined,
     });
-    await untilState((s) => s.waiting.length === 2);
+    await untilCapacity(capacityState, (s) => s.waiting.length === 2, { timeoutMs: 30_000, intervalMs: 100 });
     controller.abort(new Error('attempt timed out'));
     await expect(first).rejects.toThrow('attempt timed out');
     await releasePlatformLease(h.client, { capacityWorkflowId: id, leaseId: fill[0]!.leaseId });
-    await untilState((s) => s.leases.some((l) => l.leaseId === gone.leaseId));
+    await untilCapacity(capacityState, (s) => s.leases.some((l) => l.leaseId === gone.leaseId), {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
     await new Promise((resolve) => setTimeout(resolve, 500)); // the broker has the grant, unacknowledged or not
     // The retried attempt asks on the same broker: the grant is delivered to it again.
     await expect(
@@ -284,13 +293,19 @@ describe('the lease broker', () => {
     }).catch((err: unknown) => err);
     expect(full).toBeInstanceOf(LeaseWaitersFullError);
     // Queued all the same, behind the one that waits.
-    const queued = await untilState((s) => s.waiting.length === 2);
+    const queued = await untilCapacity(capacityState, (s) => s.waiting.length === 2, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     expect(queued.waiting.map((w) => w.leaseId)).toEqual([waits.leaseId, later.leaseId]);
     for (const r of fill)
       await releasePlatformLease(h.client, { capacityWorkflowId: id, leaseId: r.leaseId });
     await expect(waiting).resolves.toMatchObject({ leaseId: waits.leaseId, granted: true });
     // Granted while nobody waited for it; asked again, it is delivered.
-    await untilState((s) => s.leases.some((l) => l.leaseId === later.leaseId));
+    await untilCapacity(capacityState, (s) => s.leases.some((l) => l.leaseId === later.leaseId), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     await expect(
       acquirePlatformLease(deps, later, { signal: AbortSignal.timeout(15_000), onWaiting: () => undefined }),
     ).resolves.toMatchObject({ leaseId: later.leaseId, granted: true });
@@ -316,9 +331,15 @@ describe('the lease broker', () => {
     await releasePlatformLease(h.client, { capacityWorkflowId: id, leaseId: fill[0]!.leaseId });
     await expect(first).resolves.toMatchObject({ leaseId: w1.leaseId });
     const second = ask(w2); // waits behind q
-    await untilState((s) => s.waiting.some((w) => w.leaseId === w2.leaseId));
+    await untilCapacity(capacityState, (s) => s.waiting.some((w) => w.leaseId === w2.leaseId), {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
     await releasePlatformLease(h.client, { capacityWorkflowId: id, leaseId: fill[1]!.leaseId });
-    await untilState((s) => s.leases.some((l) => l.leaseId === q.leaseId));
+    await untilCapacity(capacityState, (s) => s.leases.some((l) => l.leaseId === q.leaseId), {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
     await expect(ask(q)).resolves.toMatchObject({ leaseId: q.leaseId, granted: true });
     for (const r of [w1, q])
       await releasePlatformLease(h.client, { capacityWorkflowId: id, leaseId: r.leaseId });

@@ -241,21 +241,29 @@ function runSwitching(
   let previous = -1;
   let previousInterval = 0;
   const at: number[] = [];
-  const args = () => ({
-    predicted: predictSeconds(model, audioSeconds),
-    spreadSeconds: model.spreadSeconds,
-    samples: model.samples,
-    plan,
-    previous,
-    previousInterval,
-  });
-  const schedule = () => nextCheckAt(args());
+  const schedule = () =>
+    nextCheckAt({
+      predicted: predictSeconds(model, audioSeconds),
+      spreadSeconds: model.spreadSeconds,
+      samples: model.samples,
+      plan,
+      previous,
+      previousInterval,
+    });
   for (;;) {
     let next = schedule();
     if (!switched && next.at > switchAt) {
       switched = true;
       model = after;
-      const moved = rescheduleCheck({ ...args(), pending: next });
+      const moved = rescheduleCheck({
+        predicted: predictSeconds(model, audioSeconds),
+        spreadSeconds: model.spreadSeconds,
+        samples: model.samples,
+        plan,
+        previous,
+        previousInterval,
+        pending: next,
+      });
       next = { ...moved, at: Math.max(moved.at, switchAt) };
     }
     at.push(next.at);
