@@ -3,13 +3,13 @@
  * activity of a worker process. The estimate lives in the platform's capacity workflow, which
  * refits it whenever a job ends; a waiting activity was given the estimate of its lease's grant,
  * which is stale by the time other jobs finish. This source asks the capacity workflow (query
- * `completionEstimate`) about once a second while at least one activity watches that workflow, and tells
+ * `capacityState`) about once a second while at least one activity watches that workflow, and tells
  * the watchers when the answer changes, so a job started with the prior moves its checks to the
  * learnt finish.
  */
 import type { Client } from '@temporalio/client';
 import { sameCompletionModel, type CompletionModel } from '../shared/completion-estimate.ts';
-import { completionEstimateQuery } from '../shared/platform-capacity.ts';
+import { capacityStateQuery } from '../shared/platform-capacity.ts';
 
 /** An estimate as fetched: the model and when the answer arrived (epoch ms, this process's clock). */
 export interface FetchedEstimate {
@@ -109,7 +109,7 @@ export function createEstimateSource(options: EstimateSourceOptions): EstimateSo
     let timedOut = false;
     const timeout = setTimeout(() => {
       timedOut = true;
-      controller.abort(new Error(`completionEstimate query of ${id} took over ${queryTimeoutMs} ms`));
+      controller.abort(new Error(`capacityState query of ${id} took over ${queryTimeoutMs} ms`));
     }, queryTimeoutMs);
     try {
       // Raced against the signal too, so a query that ignores it cannot stall the polling.
@@ -184,16 +184,16 @@ export function createEstimateSource(options: EstimateSourceOptions): EstimateSo
 }
 
 /**
- * The production `EstimateQuery`: query `completionEstimate` of the capacity workflow through
- * `client` (the estimate alone, not the whole capacity state). Rejects as the query does (workflow
- * not found, a capacity workflow on code without that query, no worker answered in time, aborted by
- * `signal`).
+ * The production `EstimateQuery`: query `capacityState` of the capacity workflow through `client`,
+ * answering its `estimate` (undefined when the run has none). Rejects as the query does (workflow
+ * not found, no worker answered in time, aborted by `signal`).
  */
 export function capacityEstimateQuery(client: Client): EstimateQuery {
   return async (capacityWorkflowId, signal) => {
-    return await client.withAbortSignal(signal, () =>
-      client.workflow.getHandle(capacityWorkflowId).query(completionEstimateQuery),
+    const state = await client.withAbortSignal(signal, () =>
+      client.workflow.getHandle(capacityWorkflowId).query(capacityStateQuery),
     );
+    return state.estimate;
   };
 }
 

@@ -278,11 +278,6 @@ export const BROKER_POSITIONS = 64;
 
 /** Capacity, allowance, held leases, the waiting queue in grant order, busy-until. */
 export const capacityStateQuery = defineQuery<CapacityState>('capacityState');
-/**
- * The completion-time estimate alone (what `capacityState` carries as `estimate`), for the
- * workers' estimate sources, which ask about once a second: no queue ordering, no lease list.
- */
-export const completionEstimateQuery = defineQuery<CompletionModel>('completionEstimate');
 
 /** Work kept queued on the platform beyond its capacity when the worker names none (DETECTOR_QUEUE_MS). */
 export const DEFAULT_PLATFORM_QUEUE_MS = 1_500;

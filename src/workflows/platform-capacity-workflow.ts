@@ -29,7 +29,6 @@ import {
   BROKER_POSITIONS,
   capacityProblems,
   capacityStateQuery,
-  completionEstimateQuery,
   leaseGrantedSignal,
   LeasePriority,
   platformBusySignal,
@@ -349,7 +348,6 @@ export async function platformCapacityWorkflow(input: PlatformCapacityInput): Pr
     },
   );
   setHandler(capacityStateQuery, state);
-  setHandler(completionEstimateQuery, () => estimate);
 
   const grant = (request: Waiting): void => {
     waiting.delete(request.leaseId);
