@@ -171,20 +171,6 @@ function predict(model: Pick<CompletionModel, 'baseSeconds' | 'perAudioSecond'>,
   return Math.max(0, model.baseSeconds + model.perAudioSecond * x);
 }
 
-/**
- * The typical time (s) of the platform's jobs: the median observed time (`observedSeconds`) of the
- * observations, once there are at least `MIN_TYPICAL_SAMPLES`; else undefined (nothing learnt yet).
- * Pure.
- * @example typicalJobSeconds(fiveObservationsOfAboutOneSecond) // ≈ 1
- */
-export function typicalJobSeconds(observations: readonly CompletionObservation[]): number | undefined {
-  if (observations.length < MIN_TYPICAL_SAMPLES) return undefined;
-  return median(observations.map(observedSeconds));
-}
-
-/** Observations needed before `typicalJobSeconds` answers. */
-export const MIN_TYPICAL_SAMPLES = 5;
-
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;

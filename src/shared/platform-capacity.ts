@@ -5,7 +5,7 @@
  * from workflows: no Node, no I/O.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CompletionModel, CompletionObservation } from './completion-estimate.ts';
+import { observedSeconds, type CompletionModel, type CompletionObservation } from './completion-estimate.ts';
 
 /** The workflow type of the capacity workflow (the exported function in src/workflows). */
 export const PLATFORM_CAPACITY_WORKFLOW_TYPE = 'platformCapacityWorkflow';
@@ -278,6 +278,22 @@ export const BROKER_POSITIONS = 64;
 
 /** Capacity, allowance, held leases, the waiting queue in grant order, busy-until. */
 export const capacityStateQuery = defineQuery<CapacityState>('capacityState');
+
+/**
+ * The typical time (s) of the platform's jobs: the median observed time (`observedSeconds`) of the
+ * observations, once there are at least `MIN_TYPICAL_SAMPLES`; else undefined (nothing learnt yet).
+ * Pure.
+ * @example typicalJobSeconds(fiveObservationsOfAboutOneSecond) // ≈ 1
+ */
+export function typicalJobSeconds(observations: readonly CompletionObservation[]): number | undefined {
+  if (observations.length < MIN_TYPICAL_SAMPLES) return undefined;
+  const sorted = observations.map(observedSeconds).sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Observations needed before `typicalJobSeconds` answers. */
+export const MIN_TYPICAL_SAMPLES = 5;
 
 /** Work kept queued on the platform beyond its capacity when the worker names none (DETECTOR_QUEUE_MS). */
 export const DEFAULT_PLATFORM_QUEUE_MS = 1_500;

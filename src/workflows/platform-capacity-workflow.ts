@@ -18,7 +18,6 @@ import {
   addObservation,
   dropStaleRegime,
   fitCompletionModel,
-  typicalJobSeconds,
   type CompletionModel,
   type CompletionObservation,
 } from '../shared/completion-estimate.ts';
@@ -36,6 +35,7 @@ import {
   requestLeaseSignal,
   requestLeasesSignal,
   setCapacityUpdate,
+  typicalJobSeconds,
   type CapacityState,
   type CarriedCapacityState,
   LEASE_LONG_POLL_AHEAD,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MIN_TYPICAL_SAMPLES, typicalJobSeconds } from '../../src/shared/completion-estimate.ts';
-import { allowanceFor } from '../../src/shared/platform-capacity.ts';
+import { allowanceFor, MIN_TYPICAL_SAMPLES, typicalJobSeconds } from '../../src/shared/platform-capacity.ts';
 
 const job = (seconds: number) => ({
   audioSeconds: 40,
